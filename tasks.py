@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Set up and run tipdesk from a source checkout: the README's two commands live here.
+
+    python3 tasks.py run      open tipdesk on the demo register (created on first run)
+    python3 tasks.py test     run the whole test suite
+
+Also: ``bench`` (benchmarks → docs/performance.md), ``dist`` (PyInstaller bundle),
+``screenshots`` (docs/screenshots/), ``shell`` (print how to activate the environment).
+
+Only the standard library is used here, because this script runs before anything is installed.
+On Debian it installs the system libraries Qt needs when run as root; otherwise it prints the
+exact ``apt-get install`` line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+IS_WINDOWS = os.name == "nt"
+VENV_PY = VENV / ("Scripts/python.exe" if IS_WINDOWS else "bin/python")
+
+# Debian packages: the first list lets Qt run offscreen (tests), the second shows a real window.
+QT_OFFSCREEN_PACKAGES = [
+    "libglib2.0-0", "libgl1", "libegl1", "libxkbcommon0", "libfreetype6",
+    "libfontconfig1", "libdbus-1-3", "fonts-dejavu-core",
+]
+QT_WINDOW_PACKAGES = [
+    "libxkbcommon-x11-0", "libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxcb-shape0",
+    "libxcb-randr0", "libxcb-render-util0", "libxcb-xinerama0", "libxcb-image0", "libx11-xcb1",
+]
+BUILD_PACKAGES = ["binutils"]  # PyInstaller needs objdump/objcopy on Linux
+
+DEMO_DIR = Path(os.environ.get("TIPDESK_DEMO_DIR", ROOT / "demo"))
+DEMO_REGISTER = DEMO_DIR / "DEMO.tipdb"
+# Documented in the README: the synthetic demo register is the one place a password is public.
+DEMO_ADMIN_PASSWORD = "demo-admin-2026"
+
+
+def say(text: str) -> None:
+    print(f"[tipdesk] {text}", flush=True)
+
+
+def missing_debian_packages(packages: list[str]) -> list[str]:
+    """Return the packages of ``packages`` that dpkg does not report as installed."""
+    if not shutil.which("dpkg-query"):
+        return []
+    missing = []
+    for pkg in packages:
+        result = subprocess.run(
+            ["dpkg-query", "-W", "-f=${db:Status-Status}", pkg],
+            capture_output=True, text=True,
+        )
+        if result.stdout.strip() != "installed":
+            missing.append(pkg)
+    return missing
+
+
+def ensure_debian_packages(packages: list[str], why: str) -> None:
+    missing = missing_debian_packages(packages)
+    if not missing:
+        return
+    line = "apt-get install -y --no-install-recommends " + " ".join(missing)
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        say(f"installing Debian packages {why}: {' '.join(missing)}")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(line.split(), check=True, env=env)
+    else:
+        say(f"Qt needs these Debian packages {why}, and they are missing. As root, run:")
+        print(f"\n    sudo {line}\n", flush=True)
+        sys.exit(2)
+
+
+def ensure_venv_module() -> None:
+    """Debian ships ``venv`` without ``ensurepip`` unless python3-venv is installed."""
+    try:
+        import ensurepip  # noqa: F401
+    except ImportError:
+        pkg = f"python3.{sys.version_info.minor}-venv"
+        ensure_debian_packages([pkg], "to create a virtual environment")
+
+
+def requirements_stamp(extras: str) -> str:
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    return digest[:16]
+
+
+def ensure_environment(extras: str = "test") -> None:
+    """Create ``.venv`` and install the project into it (once per pyproject.toml change)."""
+    if not VENV_PY.exists():
+        ensure_venv_module()
+        say("creating the virtual environment .venv")
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    stamp = VENV / f".installed-{requirements_stamp(extras)}"
+    if stamp.exists():
+        return
+    say(f"installing tipdesk and its dependencies into .venv (extras: {extras})")
+    subprocess.run(
+        [str(VENV_PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "-e", f".[{extras}]"],
+        cwd=ROOT, check=True,
+    )
+    for old in VENV.glob(".installed-*"):
+        old.unlink()
+    stamp.touch()
+
+
+def has_display() -> bool:
+    if IS_WINDOWS or sys.platform == "darwin":
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def cmd_run(args: list[str]) -> int:
+    ensure_debian_packages(QT_OFFSCREEN_PACKAGES + QT_WINDOW_PACKAGES, "to show a window")
+    ensure_environment("test")
+    if not has_display() and os.environ.get("QT_QPA_PLATFORM") not in ("offscreen", "minimal"):
+        say("this machine has no display (neither DISPLAY nor WAYLAND_DISPLAY is set),")
+        say("so tipdesk cannot open its window here. To run it on a virtual screen:")
+        print("\n    apt-get install -y xvfb xauth   # as root, once"
+              "\n    xvfb-run -a python3 tasks.py run\n", flush=True)
+        return 1
+    register = Path(args[0]) if args else DEMO_REGISTER
+    env = dict(os.environ)
+    if not args and not register.exists():
+        DEMO_DIR.mkdir(parents=True, exist_ok=True)
+        say(f"creating the demo register {register} with 1,000 synthetic cases (about a minute)")
+        env_demo = dict(env, TIPDESK_PASSWORD=DEMO_ADMIN_PASSWORD)
+        subprocess.run(
+            [str(VENV_PY), "-m", "tipdesk", "demo", str(register), "--cases", "1000"],
+            cwd=ROOT, check=True, env=env_demo,
+        )
+    if not args:
+        say(f"demo register: {register}")
+        say(f"log in as  admin  with the demo password  {DEMO_ADMIN_PASSWORD}")
+        say("(other demo users and their passwords are listed in README.md)")
+    return subprocess.call([str(VENV_PY), "-m", "tipdesk", "open", str(register)], cwd=ROOT, env=env)
+
+
+def cmd_test(args: list[str]) -> int:
+    ensure_debian_packages(QT_OFFSCREEN_PACKAGES, "to run the tests offscreen")
+    ensure_environment("test")
+    return subprocess.call([str(VENV_PY), "-m", "pytest", *args], cwd=ROOT)
+
+
+def cmd_bench(args: list[str]) -> int:
+    ensure_debian_packages(QT_OFFSCREEN_PACKAGES, "to run the GUI benchmarks offscreen")
+    ensure_environment("test")
+    return subprocess.call([str(VENV_PY), "-m", "benchmarks", *args], cwd=ROOT)
+
+
+def cmd_screenshots(args: list[str]) -> int:
+    ensure_debian_packages(QT_OFFSCREEN_PACKAGES, "to render the window offscreen")
+    ensure_environment("test")
+    out = args or [str(ROOT / "docs" / "screenshots")]
+    return subprocess.call([str(VENV_PY), "-m", "tipdesk", "screenshots", *out], cwd=ROOT)
+
+
+def cmd_dist(args: list[str]) -> int:
+    ensure_debian_packages(QT_OFFSCREEN_PACKAGES + BUILD_PACKAGES, "to build the bundle")
+    ensure_environment("test,build")
+    return subprocess.call([str(VENV_PY), str(ROOT / "installer" / "build.py"), *args], cwd=ROOT)
+
+
+def cmd_shell(args: list[str]) -> int:
+    ensure_environment("test")
+    print(f". {VENV / 'bin' / 'activate'}")
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "test": cmd_test,
+    "bench": cmd_bench,
+    "screenshots": cmd_screenshots,
+    "dist": cmd_dist,
+    "shell": cmd_shell,
+}
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in COMMANDS:
+        print(__doc__)
+        return 2
+    return COMMANDS[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,323 @@
+"""The ``tipdesk`` command: no arguments opens the window; subcommands are its scriptable twin.
+
+This module and ``__main__`` are the composition root: the only modules of ``tipdesk`` that
+import ``exports`` or ``ui`` (the GUI lazily, so the CLI starts fast and needs no display).
+
+Passwords come from a prompt, from ``--password-file``, or from ``TIPDESK_PASSWORD`` — never
+from a plain argument. New passwords likewise from a prompt (asked twice),
+``--new-password-file`` or ``TIPDESK_NEW_PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from tipdesk import __version__
+from tipdesk.errors import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    TipdeskError,
+    UsageError,
+)
+from tipdesk.vault import files
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+# --- passwords --------------------------------------------------------------------------------
+
+def _read_secret_file(path: str) -> str:
+    try:
+        data = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"Cannot read the password file {path}: {exc.strerror}.") from exc
+    line = data.splitlines()[0] if data else ""
+    if not line:
+        raise UsageError(f"The password file {path} is empty.")
+    return line
+
+
+def password_from(args: argparse.Namespace, prompt: str = "Password: ") -> str:
+    """The acting user's password: --password-file, then TIPDESK_PASSWORD, then a prompt."""
+    if getattr(args, "password_file", None):
+        return _read_secret_file(args.password_file)
+    env = os.environ.get("TIPDESK_PASSWORD")
+    if env:
+        return env
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    raise UsageError("No password given: use --password-file FILE, TIPDESK_PASSWORD, or run in a terminal.")
+
+
+def new_password_from(args: argparse.Namespace, who: str) -> str:
+    """A new password: --new-password-file, then TIPDESK_NEW_PASSWORD, then a prompt (twice)."""
+    if getattr(args, "new_password_file", None):
+        return _read_secret_file(args.new_password_file)
+    env = os.environ.get("TIPDESK_NEW_PASSWORD")
+    if env:
+        return env
+    if sys.stdin.isatty():
+        first = getpass.getpass(f"New password for {who}: ")
+        second = getpass.getpass("Type it again: ")
+        if first != second:
+            raise UsageError("The two passwords are not the same; nothing was changed.")
+        return first
+    raise UsageError(
+        "No new password given: use --new-password-file FILE, TIPDESK_NEW_PASSWORD, or run in a terminal."
+    )
+
+
+def register_path(text: str) -> Path:
+    return files.normalise_register_path(text)
+
+
+def open_as_user(args: argparse.Namespace, via: str = "login"):  # -> Register
+    """Open the register named by ``args.path`` as ``--user`` (default: the only admin)."""
+    from tipdesk.vault.register import check_register_file, open_register
+
+    path = register_path(args.path)
+    check_register_file(path)  # before asking for a password
+    return open_register(path, getattr(args, "user", None), password_from(args), via=via)
+
+
+# --- commands: registers and accounts ------------------------------------------------------------
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from tipdesk.vault.register import OfficeDetails, create_register
+
+    path = register_path(args.path)
+    office = OfficeDetails(args.org_code.strip().upper(), args.org_name, args.org_type, args.country.strip().upper())
+    office.validate()
+    if path.exists():
+        from tipdesk.errors import LocationError
+
+        raise LocationError(f"{path} already exists. tipdesk never overwrites a register; choose another name.")
+    password = password_from(args, prompt=f"Password for the administrator {args.admin}: ")
+    created = create_register(path, office, args.admin, password, args.admin_name)
+    created.register.close()
+    if args.recovery_key_out:
+        files.atomic_write(Path(args.recovery_key_out), (created.recovery_key + "\n").encode())
+    print(f"Created the register {path}")
+    print(f"  key file: {files.keys_path(path)} (keep it beside the register)")
+    print()
+    print("RECOVERY KEY — write it down or print it, and keep it locked away from the computer.")
+    print("It opens the register when every administrator password is lost. It is shown only now.")
+    print()
+    print(f"    {created.recovery_key}")
+    print()
+    return EXIT_OK
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    from tipdesk.security.accounts import list_users
+
+    with open_as_user(args) as reg:
+        users = list_users(reg)
+    print(f"{'user':<20} {'role':<20} {'state':<8} {'last login':<17} name")
+    for u in users:
+        last = u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "never"
+        print(f"{u.username:<20} {u.role_label:<20} {'active' if u.active else 'revoked':<8} {last:<17} {u.display_name}")
+    return EXIT_OK
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from tipdesk.security.accounts import add_user
+
+    with open_as_user(args) as reg:
+        password = new_password_from(args, args.new_user)
+        info = add_user(reg, args.new_user, args.role, password, args.display_name or "")
+    print(f"Added {info.username} ({info.role_label}).")
+    return EXIT_OK
+
+
+def cmd_users_revoke(args: argparse.Namespace) -> int:
+    from tipdesk.security.accounts import revoke_user
+
+    with open_as_user(args) as reg:
+        revoke_user(reg, args.target)
+    print(f"Revoked {args.target}: that account can no longer open the register. "
+          "Backups made before now still open with its old password.")
+    return EXIT_OK
+
+
+def cmd_users_passwd(args: argparse.Namespace) -> int:
+    from tipdesk.security.accounts import set_password
+
+    with open_as_user(args) as reg:
+        password = new_password_from(args, args.target)
+        set_password(reg, args.target, password)
+    print(f"Changed the password of {args.target}.")
+    return EXIT_OK
+
+
+def cmd_users_role(args: argparse.Namespace) -> int:
+    from tipdesk.security.accounts import change_role
+
+    with open_as_user(args) as reg:
+        change_role(reg, args.target, args.role)
+    print(f"{args.target} is now {args.role}.")
+    return EXIT_OK
+
+
+def cmd_recover(args: argparse.Namespace) -> int:
+    from tipdesk.security.accounts import recover
+    from tipdesk.vault.keyslots import parse_recovery_key
+    from tipdesk.vault.register import check_register_file
+
+    path = register_path(args.path)
+    check_register_file(path)
+    key = parse_recovery_key(_read_secret_file(args.recovery_key_file) if args.recovery_key_file
+                             else getpass.getpass("Recovery key: "))
+    password = new_password_from(args, args.user)
+    recover(path, key, args.user, password)
+    print(f"Set a new password for {args.user} with the recovery key.")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from tipdesk.vault.check import check_register
+
+    with open_as_user(args, via="check") as reg:
+        report = check_register(reg)
+    for line in report.lines:
+        print(line)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from tipdesk.security import audit
+
+    with open_as_user(args, via="audit_verify") as reg, reg.read() as s:
+        result = audit.verify(s)
+    print(result.describe())
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    from ui.app import run_gui  # lazily: the CLI must run without a display
+
+    return run_gui(register_path(args.path) if args.path else None)
+
+
+# --- the parser ---------------------------------------------------------------------------------
+
+def _add_auth(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--user", help="acting user (default: the register's only administrator)")
+    p.add_argument("--password-file", metavar="FILE", help="read the password from the first line of FILE")
+
+
+def _add_new_password(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--new-password-file", metavar="FILE", help="read the new password from FILE")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tipdesk",
+        description="Encrypted case register and standardised returns for counter-trafficking offices.",
+        epilog="Passwords: prompt, --password-file FILE, or TIPDESK_PASSWORD. Exit codes: see README.",
+    )
+    parser.add_argument("--version", action="version", version=f"tipdesk {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("init", help="create a new register with its first administrator")
+    p.add_argument("path")
+    p.add_argument("--org-code", required=True, help="office code, 2–10 of A–Z 0–9")
+    p.add_argument("--org-name", required=True)
+    p.add_argument("--org-type", required=True, help="HTCDS org_Type, e.g. NGO, LawEnforcement")
+    p.add_argument("--country", required=True, help="ISO 3166-1 alpha-3, e.g. JAM")
+    p.add_argument("--admin", required=True, help="user name of the first administrator")
+    p.add_argument("--admin-name", help="display name of the first administrator")
+    p.add_argument("--recovery-key-out", metavar="FILE", help="also save the recovery key to FILE")
+    p.add_argument("--password-file", metavar="FILE", help="the administrator's password")
+    p.set_defaults(handler=cmd_init)
+
+    users = sub.add_parser("users", help="list, add, revoke users; change passwords and roles")
+    usub = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    p = usub.add_parser("list", help="list the accounts")
+    p.add_argument("path")
+    _add_auth(p)
+    p.set_defaults(handler=cmd_users_list)
+    p = usub.add_parser("add", help="add an account")
+    p.add_argument("path")
+    p.add_argument("new_user", metavar="NEW_USER")
+    p.add_argument("--role", required=True, help="admin, caseworker, police, analyst or auditor")
+    p.add_argument("--display-name")
+    _add_auth(p)
+    _add_new_password(p)
+    p.set_defaults(handler=cmd_users_add)
+    p = usub.add_parser("revoke", help="revoke an account (its key slot is destroyed)")
+    p.add_argument("path")
+    p.add_argument("target", metavar="USER_TO_REVOKE")
+    _add_auth(p)
+    p.set_defaults(handler=cmd_users_revoke)
+    p = usub.add_parser("passwd", help="set a user's password")
+    p.add_argument("path")
+    p.add_argument("target", metavar="USER")
+    _add_auth(p)
+    _add_new_password(p)
+    p.set_defaults(handler=cmd_users_passwd)
+    p = usub.add_parser("role", help="change a user's role")
+    p.add_argument("path")
+    p.add_argument("target", metavar="USER")
+    p.add_argument("role")
+    _add_auth(p)
+    p.set_defaults(handler=cmd_users_role)
+
+    p = sub.add_parser("recover", help="set a new password with the recovery key")
+    p.add_argument("path")
+    p.add_argument("--recovery-key-file", metavar="FILE", help="file holding the recovery key")
+    p.add_argument("--user", required=True, help="the account to give a new password")
+    _add_new_password(p)
+    p.set_defaults(handler=cmd_recover)
+
+    p = sub.add_parser("check", help="integrity, encryption, key file and audit chain")
+    p.add_argument("path")
+    _add_auth(p)
+    p.set_defaults(handler=cmd_check)
+
+    audit_p = sub.add_parser("audit", help="audit trail tools")
+    asub = audit_p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    p = asub.add_parser("verify", help="verify the audit chain")
+    p.add_argument("path")
+    _add_auth(p)
+    p.set_defaults(handler=cmd_audit_verify)
+
+    p = sub.add_parser("open", help="open the window (the default without a command)")
+    p.add_argument("path", nargs="?")
+    p.set_defaults(handler=cmd_open)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    files.private_umask()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv:
+        argv = ["open"]
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help, --version, or a usage error
+        return int(exc.code or 0) if exc.code in (0, None) else EXIT_USAGE
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return handler(args)
+    except TipdeskError as exc:
+        print(f"tipdesk: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("tipdesk: interrupted; nothing half-done was kept.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

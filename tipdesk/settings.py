@@ -1,0 +1,117 @@
+"""Per-user application settings kept outside any register (never personal data).
+
+Holds what must be known before a register is unlocked: recent register paths, the last
+verified backup of each register and its destination, language, window geometry. Settings of an
+office (lock timeout, follow-up plans…) live inside the register instead.
+
+Where: ``TIPDESK_SETTINGS_DIR`` if set (tests); else, in portable mode (a file named
+``tipdesk.portable`` next to the executable, for use from a USB stick), a ``settings`` folder
+beside the executable; else the platform's per-user config folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tipdesk.vault.files import atomic_write
+
+PORTABLE_MARKER = "tipdesk.portable"
+MAX_RECENT = 10
+
+
+def app_dir() -> Path:
+    """The folder of the executable (frozen) or of the source checkout."""
+    if getattr(sys, "frozen", False):
+        return Path(sys.executable).resolve().parent
+    return Path(__file__).resolve().parent.parent
+
+
+def is_portable() -> bool:
+    return (app_dir() / PORTABLE_MARKER).exists()
+
+
+def settings_dir() -> Path:
+    env = os.environ.get("TIPDESK_SETTINGS_DIR")
+    if env:
+        return Path(env)
+    if is_portable():
+        return app_dir() / "settings"
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("tipdesk", appauthor=False))
+
+
+def log_dir() -> Path:
+    if os.environ.get("TIPDESK_SETTINGS_DIR") or is_portable():
+        return settings_dir() / "logs"
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir("tipdesk", appauthor=False))
+
+
+@dataclass
+class RegisterNotes:
+    """What tipdesk remembers about one register, by path (no names, no contents)."""
+
+    last_verified_backup_at: str = ""  # UTC ISO time
+    backup_destination: str = ""
+
+
+@dataclass
+class Settings:
+    recent_registers: list[str] = field(default_factory=list)
+    registers: dict[str, RegisterNotes] = field(default_factory=dict)
+    language: str = "en"
+    window_geometry: str = ""  # base64 of Qt's saveGeometry()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # --- persistence ---------------------------------------------------------------------------
+
+    @classmethod
+    def path(cls) -> Path:
+        return settings_dir() / "settings.json"
+
+    @classmethod
+    def load(cls) -> Settings:
+        try:
+            data = json.loads(cls.path().read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls()
+        if not isinstance(data, dict):
+            return cls()
+        notes = {}
+        for key, value in dict(data.get("registers", {})).items():
+            if isinstance(value, dict):
+                notes[str(key)] = RegisterNotes(
+                    last_verified_backup_at=str(value.get("last_verified_backup_at", "")),
+                    backup_destination=str(value.get("backup_destination", "")),
+                )
+        return cls(
+            recent_registers=[str(p) for p in data.get("recent_registers", [])][:MAX_RECENT],
+            registers=notes,
+            language=str(data.get("language", "en")),
+            window_geometry=str(data.get("window_geometry", "")),
+            extra=dict(data.get("extra", {})),
+        )
+
+    def save(self) -> None:
+        target = self.path()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = asdict(self)
+        atomic_write(target, json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def remember_register(self, path: Path) -> None:
+        text = str(Path(path).resolve())
+        self.recent_registers = [text] + [p for p in self.recent_registers if p != text]
+        self.recent_registers = self.recent_registers[:MAX_RECENT]
+
+    def notes_for(self, path: Path) -> RegisterNotes:
+        key = str(Path(path).resolve())
+        return self.registers.setdefault(key, RegisterNotes())

@@ -1,0 +1,1 @@
+"""Encrypted storage: SQLCipher registers, keyslots, recovery key, migrations, backups."""
