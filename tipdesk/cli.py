@@ -224,7 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tipdesk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # One function per area adds its commands (keeps areas apart when they grow).
+    for add_commands in (_register_commands, _gui_commands):
+        add_commands(sub)
+    return parser
 
+
+def _register_commands(sub: argparse._SubParsersAction) -> None:
+    """Registers and accounts: init, users, recover, check, audit."""
     p = sub.add_parser("init", help="create a new register with its first administrator")
     p.add_argument("path")
     p.add_argument("--org-code", required=True, help="office code, 2–10 of A–Z 0–9")
@@ -288,11 +295,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_auth(p)
     p.set_defaults(handler=cmd_audit_verify)
 
+
+def _gui_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("open", help="open the window (the default without a command)")
     p.add_argument("path", nargs="?")
     p.set_defaults(handler=cmd_open)
-
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
