@@ -205,6 +205,37 @@ def cmd_open(args: argparse.Namespace) -> int:
     return run_gui(register_path(args.path) if args.path else None)
 
 
+# --- commands: synthetic demo registers ---------------------------------------------------------
+
+MAX_DEMO_CASES = 1_000_000
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tipdesk.demo import DEMO_PASSWORDS, make_demo_register
+    from tipdesk.errors import LocationError
+
+    path = register_path(args.path)
+    if not 0 <= args.cases <= MAX_DEMO_CASES:
+        raise UsageError(f"--cases must be from 0 to {MAX_DEMO_CASES:,}.")
+    if path.exists() or files.keys_path(path).exists():
+        raise LocationError(f"{path} already exists. tipdesk never overwrites a register; choose another name.")
+    password = password_from(args, prompt="Password for the demo administrator 'admin': ")
+
+    def progress(message: str) -> None:
+        print(f"  {message}", flush=True)
+
+    print(f"Creating the demo register {path} with {args.cases:,} synthetic cases (seed {args.seed}).")
+    result = make_demo_register(path, cases=args.cases, admin_password=password, seed=args.seed,
+                                org_code=args.org_code, progress=progress)
+    if args.recovery_key_out:
+        files.atomic_write(Path(args.recovery_key_out), (result.recovery_key + "\n").encode())
+    print(f"Done in {result.seconds['total']:.1f} s. Synthetic people only — never enter real data here.")
+    print("Users: admin (the password you gave), " + ", ".join(
+        f"{name} ({password})" for name, password in DEMO_PASSWORDS.items()) + ".")
+    print(f"Recovery key: {result.recovery_key}")
+    return EXIT_OK
+
+
 # --- the parser ---------------------------------------------------------------------------------
 
 def _add_auth(p: argparse.ArgumentParser) -> None:
@@ -225,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tipdesk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     # One function per area adds its commands (keeps areas apart when they grow).
-    for add_commands in (_register_commands, _gui_commands):
+    for add_commands in (_register_commands, _demo_commands, _gui_commands):
         add_commands(sub)
     return parser
 
@@ -294,6 +325,18 @@ def _register_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("path")
     _add_auth(p)
     p.set_defaults(handler=cmd_audit_verify)
+
+
+def _demo_commands(sub: argparse._SubParsersAction) -> None:
+    """Synthetic demo registers."""
+    p = sub.add_parser("demo", help="create a demo register filled with synthetic cases")
+    p.add_argument("path")
+    p.add_argument("--cases", type=int, default=1000, help="how many synthetic cases (default 1000)")
+    p.add_argument("--seed", type=int, default=1, help="the same seed gives the same people (default 1)")
+    p.add_argument("--org-code", default="DEMO", help="office code, 2–10 of A–Z 0–9 (default DEMO)")
+    p.add_argument("--recovery-key-out", metavar="FILE", help="also save the recovery key to FILE")
+    p.add_argument("--password-file", metavar="FILE", help="the demo administrator's password")
+    p.set_defaults(handler=cmd_demo)
 
 
 def _gui_commands(sub: argparse._SubParsersAction) -> None:

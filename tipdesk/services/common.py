@@ -96,6 +96,17 @@ def check_date(
                             f"({fmt_date(not_before[0])}).")
 
 
+_KNOWN: dict[int, tuple[tuple[tuple[str, str], ...], frozenset[str]]] = {}
+
+
+def known_values(vocabulary: tuple[tuple[str, str], ...]) -> frozenset[str]:
+    """The value names of a vocabulary as a set (kept, with the vocabulary, by identity)."""
+    entry = _KNOWN.get(id(vocabulary))
+    if entry is None or entry[0] is not vocabulary:
+        entry = _KNOWN[id(vocabulary)] = (vocabulary, frozenset(vocab.names(vocabulary)))
+    return entry[1]
+
+
 def check_choice(
     problems: Problems, field: str, value: str | None, vocabulary: tuple[tuple[str, str], ...],
     what: str, *, required: bool = False,
@@ -104,7 +115,7 @@ def check_choice(
         if required:
             problems.add(field, f"Choose the {what}.")
         return
-    if value not in vocab.names(vocabulary):
+    if value not in known_values(vocabulary):
         problems.add(field, f"'{value}' is not a known {what}.")
 
 
@@ -112,7 +123,7 @@ def check_choices(
     problems: Problems, field: str, values: Sequence[str], vocabulary: tuple[tuple[str, str], ...],
     what: str,
 ) -> None:
-    known = set(vocab.names(vocabulary))
+    known = known_values(vocabulary)
     unknown = [v for v in values if v not in known]
     if unknown:
         problems.add(field, f"Not a known {what}: {', '.join(unknown)}.")

@@ -41,13 +41,19 @@ _ORDER = {name: i for i, name in enumerate(STAGES)}
 _OUTCOMES = {"Conviction", "Acquittal or dismissal"}
 
 
-def _validate(s: Session, case: Case, data: JusticeStageInput, on: dt.date,
-              stage_id: int | None) -> Problems:
+def stage_problems(data: JusticeStageInput, born: dt.date | None, on: dt.date) -> Problems:
+    """The rules one stage meets on its own (pure)."""
     p = Problems()
     check_choice(p, "stage", data.stage, vocab.JUSTICE_STAGES, "justice stage", required=True)
-    check_date(p, "stage_date", data.stage_date, "date of the stage", on=on,
-               born=case.person.birth_date, required=True)
+    check_date(p, "stage_date", data.stage_date, "date of the stage", on=on, born=born,
+               required=True)
     check_length(p, "note", data.note, 4000, "note")
+    return p
+
+
+def _validate(s: Session, case: Case, data: JusticeStageInput, on: dt.date,
+              stage_id: int | None) -> Problems:
+    p = stage_problems(data, case.person.birth_date, on)
     if p:
         return p
     others = s.scalars(select(JusticeStage).where(JusticeStage.case_id == case.id,

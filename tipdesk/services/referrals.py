@@ -35,19 +35,20 @@ _FIELDS = ("direction", "partner_org_id", "reason", "referral_date", "details", 
            "outcome_date")
 
 
-def _validate(s: Session, data: ReferralInput, born: dt.date | None, on: dt.date) -> Problems:
+def validate_referral(data: ReferralInput, *, born: dt.date | None, on: dt.date,
+                      partner: tuple[bool] | None) -> Problems:
+    """Every problem with a (cleaned) referral. ``partner``: ``(is_self,)`` of the chosen
+    organisation, None when it does not exist."""
     p = Problems()
     check_choice(p, "direction", data.direction, vocab.REFERRAL_DIRECTIONS, "direction",
                  required=True)
     if data.partner_org_id is None:
         p.add("partner_org_id", "Choose the partner organisation.")
-    else:
-        org = s.get(Organisation, data.partner_org_id)
-        if org is None:
-            p.add("partner_org_id", "That partner organisation does not exist.")
-        elif org.is_self:
-            p.add("partner_org_id", "A referral goes to or comes from another organisation, "
-                                    "not this office.")
+    elif partner is None:
+        p.add("partner_org_id", "That partner organisation does not exist.")
+    elif partner[0]:
+        p.add("partner_org_id", "A referral goes to or comes from another organisation, "
+                                "not this office.")
     check_date(p, "referral_date", data.referral_date, "referral date", on=on, born=born,
                required=True)
     check_choice(p, "reason", data.reason, vocab.REFERRAL_REASONS, "referral reason")
@@ -61,6 +62,11 @@ def _validate(s: Session, data: ReferralInput, born: dt.date | None, on: dt.date
                    f"date the referral was {data.outcome.lower()}", on=on, required=True,
                    not_before=(data.referral_date, "referral date") if data.referral_date else None)
     return p
+
+
+def _validate(s: Session, data: ReferralInput, born: dt.date | None, on: dt.date) -> Problems:
+    org = s.get(Organisation, data.partner_org_id) if data.partner_org_id is not None else None
+    return validate_referral(data, born=born, on=on, partner=(org.is_self,) if org else None)
 
 
 def _cleaned(data: ReferralInput) -> ReferralInput:

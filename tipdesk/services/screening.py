@@ -224,10 +224,11 @@ def _child_at_time(case: Case, person: Person, data: ScreeningInput) -> bool | N
     return None if age is None else age < 18
 
 
-def _validate(data: ScreeningInput, decision: ScreeningDecision, suggestion: Suggestion,
-              person: Person, on: dt.date) -> Problems:
+def validate_screening(data: ScreeningInput, decision: ScreeningDecision, suggestion: Suggestion,
+                       born: dt.date | None, on: dt.date) -> Problems:
+    """Every problem with a screening and its decision (pure)."""
     p = Problems()
-    check_date(p, "screened_on", data.screened_on, "screening date", on=on, born=person.birth_date,
+    check_date(p, "screened_on", data.screened_on, "screening date", on=on, born=born,
                required=True)
     check_choices(p, "acts", data.acts, vocab.PALERMO_ACTS, "act")
     check_choices(p, "means", data.means, vocab.PALERMO_MEANS, "means")
@@ -270,7 +271,7 @@ def record_screening(
         settings = _settings_from(s)
         child = _child_at_time(case, person, data)
         suggestion = suggest(data, settings, child)
-        problems = _validate(data, decision, suggestion, person, on)
+        problems = validate_screening(data, decision, suggestion, person.birth_date, on)
         problems.raise_if_any()
         row = Screening(
             case_id=case.id, screened_on=data.screened_on, screened_by=reg.actor.id,

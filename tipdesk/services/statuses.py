@@ -82,9 +82,8 @@ def _check_effective_date(
 # --- trafficking status ----------------------------------------------------------------------------
 
 
-def check_trafficking_status_change(
-    s: Session, case: Case, change: TraffickingStatusChange, on: dt.date, *, first: bool = False
-) -> Problems:
+def trafficking_change_problems(change: TraffickingStatusChange) -> Problems:
+    """The rules a trafficking-status change meets whatever the case's history (pure)."""
     p = Problems()
     check_choice(p, "status", change.status, vocab.TRAFFICKING_STATUSES, "trafficking status",
                  required=True)
@@ -93,6 +92,13 @@ def check_trafficking_status_change(
         p.add("decided_by", "Say which body decided that the person is an actual victim of "
                             "trafficking (police, NGO, court or prosecution…).")
     check_length(p, "note", change.note, 4000, "note")
+    return p
+
+
+def check_trafficking_status_change(
+    s: Session, case: Case, change: TraffickingStatusChange, on: dt.date, *, first: bool = False
+) -> Problems:
+    p = trafficking_change_problems(change)
     if not first:
         _check_effective_date(p, s, TraffickingStatusEntry, case, change.effective_date, on)
         latest = _latest(s, TraffickingStatusEntry, case.id)
@@ -134,6 +140,16 @@ def add_trafficking_status(
 # --- case status -----------------------------------------------------------------------------------
 
 
+def case_change_problems(change: CaseStatusChange) -> Problems:
+    """The rules a case-status change meets whatever the case's history (pure)."""
+    p = Problems()
+    check_choice(p, "status", change.status, vocab.CASE_STATUSES, "case status", required=True)
+    if change.status in CLOSED_STATUSES and not change.reason:
+        p.add("reason", "Give the reason for closing the case.")
+    check_length(p, "reason", change.reason, 4000, "reason")
+    return p
+
+
 def check_case_status_change(
     s: Session, case: Case, change: CaseStatusChange, on: dt.date, *, first: bool = False
 ) -> Problems:
@@ -142,11 +158,7 @@ def check_case_status_change(
     This is the one place for such rules (e.g. the shelter's: closing a case with an open stay
     or an active follow-up plan needs an explicit reason).
     """
-    p = Problems()
-    check_choice(p, "status", change.status, vocab.CASE_STATUSES, "case status", required=True)
-    if change.status in CLOSED_STATUSES and not change.reason:
-        p.add("reason", "Give the reason for closing the case.")
-    check_length(p, "reason", change.reason, 4000, "reason")
+    p = case_change_problems(change)
     if not first:
         _check_effective_date(p, s, CaseStatusEntry, case, change.effective_date, on)
         if change.status == case.case_status:
