@@ -199,6 +199,58 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
+# --- commands: returns (TIP-RETURN/1) -------------------------------------------------------------
+
+def cmd_export_return(args: argparse.Namespace) -> int:
+    from exports.returns import service
+    from tipdesk.counting import parse_period
+
+    period = parse_period(args.period)
+    with open_as_user(args) as reg:
+        prepared = service.prepare_return(reg, period)
+        target = Path(args.out) if args.out else service.default_path(prepared)
+        if target.is_dir():
+            target = service.default_path(prepared, target)
+        written = service.save_return(reg, prepared, target, suppressed=args.suppressed,
+                                      replace_existing=args.replace)
+    kind = "suppressed copy for publication" if args.suppressed else "return"
+    print(f"Wrote the {kind} {written.path}")
+    for label, value in prepared.headline()[:4] if not args.suppressed else []:
+        print(f"  {label}: {value}")
+    print(f"  digest: {written.meta.digest}")
+    if not written.meta.linkage_key_id and not args.suppressed:
+        print("  note: no national linkage key is set, so every person_key is empty "
+              "(tipdesk settings set-linkage-key).")
+    return EXIT_OK
+
+
+def cmd_validate_return(args: argparse.Namespace) -> int:
+    from exports.returns.service import check_return_file
+
+    all_ok = True
+    for name in args.files:
+        report = check_return_file(Path(name))
+        for line in report.lines():
+            print(line)
+        all_ok = all_ok and report.ok
+    return EXIT_OK if all_ok else EXIT_FAILED
+
+
+def cmd_settings_set_linkage_key(args: argparse.Namespace) -> int:
+    from tipdesk.services.linkage import parse_key_file_text, set_linkage_key
+
+    try:
+        text = Path(args.key_file).read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise UsageError(f"Cannot read the key file {args.key_file}: {exc.strerror}.") from exc
+    key = parse_key_file_text(text)
+    with open_as_user(args) as reg:
+        key_id = set_linkage_key(reg, key)
+    print(f"Set the national linkage key (key id {key_id}). Returns prepared from now on carry "
+          "person_keys for cases with consent to data sharing.")
+    return EXIT_OK
+
+
 def cmd_open(args: argparse.Namespace) -> int:
     from ui.app import run_gui  # lazily: the CLI must run without a display
 
@@ -256,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tipdesk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     # One function per area adds its commands (keeps areas apart when they grow).
-    for add_commands in (_register_commands, _demo_commands, _gui_commands):
+    for add_commands in (_register_commands, _demo_commands, _returns_commands, _gui_commands):
         add_commands(sub)
     return parser
 
@@ -337,6 +389,32 @@ def _demo_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--recovery-key-out", metavar="FILE", help="also save the recovery key to FILE")
     p.add_argument("--password-file", metavar="FILE", help="the demo administrator's password")
     p.set_defaults(handler=cmd_demo)
+
+
+def _returns_commands(sub: argparse._SubParsersAction) -> None:
+    """Standardised returns (TIP-RETURN/1): export, validate; the national linkage key."""
+    p = sub.add_parser("export-return", help="write the standardised Excel return of a period")
+    p.add_argument("path", help="the register")
+    p.add_argument("--period", required=True, help="a quarter like 2026-Q3, or a year like 2026")
+    p.add_argument("--out", metavar="FILE", help="where to write (default: TIPRETURN_<ORGCODE>_<PERIOD>.xlsx "
+                   "in the current folder; a folder: that name in it)")
+    p.add_argument("--suppressed", action="store_true",
+                   help="a copy for publication: no line list, counts from 1 to 4 shown as <5")
+    p.add_argument("--replace", action="store_true", help="replace an existing file of that name")
+    _add_auth(p)
+    p.set_defaults(handler=cmd_export_return)
+
+    p = sub.add_parser("validate-return", help="check return files against TIP-RETURN/1 (exit 1 if any is invalid)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(handler=cmd_validate_return)
+
+    settings = sub.add_parser("settings", help="register settings")
+    ssub = settings.add_subparsers(dest="settings_command", metavar="ACTION", required=True)
+    p = ssub.add_parser("set-linkage-key", help="set the national linkage key from the secretariat's file")
+    p.add_argument("path")
+    p.add_argument("--key-file", required=True, metavar="FILE", help="the file with 64 hexadecimal digits")
+    _add_auth(p)
+    p.set_defaults(handler=cmd_settings_set_linkage_key)
 
 
 def _gui_commands(sub: argparse._SubParsersAction) -> None:

@@ -12,9 +12,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
 
 from models import vocab
 from tipdesk.errors import UsageError
+
+T = TypeVar("T")
 
 # --- periods -------------------------------------------------------------------------------------
 
@@ -125,15 +128,22 @@ def derive_scope(office_country: str, first_citizenship: str | None, route_count
 # --- status histories ----------------------------------------------------------------------------
 
 
+def entry_on(entries: Iterable[tuple[dt.date, int, T]], day: dt.date) -> T | None:
+    """The payload of the entry in force on ``day`` among ``(effective_date, entry_order,
+    payload)``: the latest effective date ≤ day; same-date entries ordered by entry, the later
+    winning."""
+    best: tuple[dt.date, int] | None = None
+    found: T | None = None
+    for effective, order, value in entries:
+        if effective <= day and (best is None or (effective, order) > best):
+            best, found = (effective, order), value
+    return found
+
+
 def status_on(entries: Iterable[tuple[dt.date, int, str]], day: dt.date) -> str | None:
     """The status on ``day`` from ``(effective_date, entry_order, status)`` entries: the entry
     with the latest effective date ≤ day; same-date entries ordered by entry, the later winning."""
-    best: tuple[dt.date, int] | None = None
-    status = None
-    for effective, order, value in entries:
-        if effective <= day and (best is None or (effective, order) > best):
-            best, status = (effective, order), value
-    return status
+    return entry_on(entries, day)
 
 
 CLOSED_STATUSES = ("Closed", "ClosedReferred")
@@ -187,3 +197,92 @@ def average_stay(days: Iterable[int]) -> float | None:
     if not values:
         return None
     return round_half_away(Decimal(sum(values)) / Decimal(len(values)), 1)
+
+
+# --- cases in a period (TIP-RETURN/1 "Case in scope", LineList columns) --------------------------
+
+OPEN_CASE_STATUSES = ("Active", "FollowUp")
+
+
+def case_status_changed_in(entries: Iterable[tuple[dt.date, int, str]], period: Period) -> bool:
+    """The case status on some date D of the period differs from the status on D − 1 day.
+
+    Entries that leave the status as it was (e.g. a same-day correction back) are no change.
+    """
+    history = list(entries)
+    for day in sorted({e[0] for e in history if e[0] in period}):
+        if status_on(history, day) != status_on(history, day - dt.timedelta(days=1)):
+            return True
+    return False
+
+
+def case_in_scope(registered: dt.date, entries: Iterable[tuple[dt.date, int, str]], period: Period) -> bool:
+    """Registered on or before the period end, and registered within the period, or Active or
+    FollowUp on the day before the period start, or its case status changed within the period."""
+    if registered > period.end:
+        return False
+    if registered in period:
+        return True
+    history = list(entries)
+    if status_on(history, period.day_before_start) in OPEN_CASE_STATUSES:
+        return True
+    return case_status_changed_in(history, period)
+
+
+def service_received_in(
+    actual_start: dt.date | None, actual_end: dt.date | None, status: str, period: Period
+) -> bool:
+    """A service was received on at least one day of the period: it started on or before the
+    period end and ended on or after its start. A service completed or cancelled without an end
+    date counts on its start day only; one still planned or ongoing runs on (docs/returns.md)."""
+    if actual_start is None or actual_start > period.end:
+        return False
+    if actual_end is not None:
+        return actual_end >= period.start
+    if status in ("Completed", "Cancelled"):
+        return actual_start >= period.start
+    return True
+
+
+def followup_cancelled_by(cancelled_on: dt.date | None, status: str, day: dt.date) -> bool:
+    """Cancelled on or before ``day``; a follow-up marked cancelled without a date counts as
+    cancelled on every date."""
+    if cancelled_on is not None:
+        return cancelled_on <= day
+    return status == "Cancelled"
+
+
+def followup_due_in(due: dt.date, cancelled_on: dt.date | None, status: str, period: Period) -> bool:
+    """Not cancelled (by the period end) and due within the period."""
+    return due in period and not followup_cancelled_by(cancelled_on, status, period.end)
+
+
+def followup_done_in(done: dt.date | None, period: Period) -> bool:
+    return done is not None and done in period
+
+
+def followup_overdue_at(
+    due: dt.date, done: dt.date | None, cancelled_on: dt.date | None, status: str, day: dt.date
+) -> bool:
+    """Not cancelled (by ``day``), due before ``day`` and not done on or before it."""
+    if followup_cancelled_by(cancelled_on, status, day):
+        return False
+    return due < day and (done is None or done > day)
+
+
+def plan_active_at(started_on: dt.date, ended_on: dt.date | None, status: str, day: dt.date) -> bool:
+    """A follow-up plan started on or before ``day`` and neither completed nor cancelled by then
+    (a plan marked completed or cancelled without a date counts as ended on every date)."""
+    if started_on > day:
+        return False
+    if ended_on is not None:
+        return ended_on > day
+    return status not in ("Completed", "Cancelled")
+
+
+def identified_by(org_type: str | None, self_referral: bool) -> str:
+    """HTCDS ``org_Type`` of the identifying organisation, else ``Self-referral``, else
+    ``Unknown`` (a recorded organisation wins over a self-referral flag)."""
+    if org_type:
+        return org_type
+    return vocab.SELF_REFERRAL if self_referral else vocab.UNKNOWN

@@ -129,3 +129,35 @@ class CheckFailed(TipdeskError):
     def __init__(self, message: str, problems: list[str] | None = None) -> None:
         super().__init__(message)
         self.problems = list(problems or [])
+
+
+class Cancelled(TipdeskError):
+    """A person cancelled a long operation; nothing half-done was kept."""
+
+
+@dataclass(frozen=True)
+class ReturnProblem:
+    """One problem of a return file: where (sheet and cell, either may be empty) and what."""
+
+    sheet: str
+    cell: str
+    message: str
+
+    def __str__(self) -> str:
+        if self.sheet and self.cell:
+            return f"{self.sheet}!{self.cell}: {self.message}"
+        if self.sheet:
+            return f"{self.sheet}: {self.message}"
+        return self.message
+
+
+class InvalidReturn(TipdeskError):
+    """A return file that breaks TIP-RETURN/1; carries every problem found."""
+
+    def __init__(self, file_name: str, problems: list[ReturnProblem]) -> None:
+        self.file_name = file_name
+        self.problems = list(problems)
+        count = len(self.problems)
+        super().__init__(
+            f"{file_name} is not a valid return: {count} problem{'s' if count != 1 else ''} found."
+        )

@@ -1,0 +1,183 @@
+"""The aggregate tables T1–T8, computed FROM the line list (and T5 from Stays and Facilities).
+
+The writer calls these to fill the table sheets and the validator calls them to recompute the
+tables of a file it reads, so that a return written by tipdesk agrees with itself by
+construction and a changed table is caught.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from exports.returns import spec
+from exports.returns.spec import GRID_COLUMNS, GRID_INDEX, FacilityRow, LineRow, StayRow, Table
+from models import vocab
+from tipdesk import counting
+from tipdesk.counting import Period
+
+_CATEGORY_OF_TYPE = {name: vocab.exploitation_category(name) for name in vocab.names(vocab.EXPLOITATION_TYPES)}
+
+
+class _Grid:
+    """Counts of cases by row category × (sex, age group)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, list[int]] = {}
+
+    def add(self, category: str, row: LineRow) -> None:
+        cells = self.counts.get(category)
+        if cells is None:
+            cells = self.counts[category] = [0] * len(spec.GRID_KEYS)
+        cells[GRID_INDEX[(row.sex, row.age_group)]] += 1
+
+    def values(self, category: str) -> tuple[int, ...]:
+        cells = self.counts.get(category) or [0] * len(spec.GRID_KEYS)
+        return (*cells, sum(cells))
+
+    def table(self, sheet: str, per_value: Iterable[str] = (), fixed: Sequence[str] = ()) -> Table:
+        rows = [(name, self.values(name)) for name in sorted(set(per_value))
+                if sum(self.counts.get(name, ())) > 0]
+        rows += [(name, self.values(name)) for name in fixed]
+        return Table(sheet, GRID_COLUMNS[:], tuple(rows))
+
+
+def grid_tables(rows: Iterable[LineRow]) -> dict[str, Table]:
+    """T1–T4 and T6–T8 from the line list alone."""
+    t1, t2, t3, t4, t6, t7, t8 = (_Grid() for _ in range(7))
+    citizenships: set[str] = set()
+    identifiers: set[str] = set()
+    services: set[str] = set()
+    for row in rows:
+        if row.identified_in_period:
+            t1.add(row.status, row)
+            t1.add(spec.TOTAL, row)
+            if row.is_victim:
+                for category in {_CATEGORY_OF_TYPE.get(t, vocab.OTHER_EXPLOITATION) for t in row.exploitation}:
+                    t2.add(category, row)
+                t2.add("Total victims", row)
+                if row.citizenship:
+                    citizenships.add(row.citizenship[0])
+                    t3.add(row.citizenship[0], row)
+                else:
+                    t3.add("Unknown", row)
+                t3.add({"Domestic": "Domestic", "Transnational": "Transnational"}.get(row.scope, "Scope unknown"), row)
+                if row.identified_by not in spec.T4_FIXED:
+                    identifiers.add(row.identified_by)
+                t4.add(row.identified_by, row)
+        for service in row.services_in_period:
+            services.add(service)
+            t6.add(service, row)
+        if row.followups_due > 0:
+            t7.add(spec.T7_ROWS[0], row)
+        if row.followups_done > 0:
+            t7.add(spec.T7_ROWS[1], row)
+        if row.followups_overdue > 0:
+            t7.add(spec.T7_ROWS[2], row)
+        if row.active_followup:
+            t7.add(spec.T7_ROWS[3], row)
+        if row.closed is not None:
+            t7.add(spec.T7_ROWS[4], row)
+        for stage in row.justice_in_period:
+            t8.add(stage, row)
+    return {
+        spec.T1: t1.table(spec.T1, fixed=spec.T1_ROWS),
+        spec.T2: t2.table(spec.T2, fixed=spec.T2_ROWS),
+        spec.T3: t3.table(spec.T3, per_value=citizenships, fixed=spec.T3_FIXED),
+        spec.T4: t4.table(spec.T4, per_value=identifiers, fixed=spec.T4_FIXED),
+        spec.T6: t6.table(spec.T6, per_value=services),
+        spec.T7: t7.table(spec.T7, fixed=spec.T7_ROWS),
+        spec.T8: t8.table(spec.T8, fixed=spec.T8_ROWS),
+    }
+
+
+def shelter_table(stays: Iterable[StayRow], facilities: Iterable[FacilityRow], period: Period) -> Table:
+    """T5: one row per facility of ``Facilities`` sorted by code, zeros included, then Total."""
+    facility_rows = sorted(facilities, key=lambda f: f.facility)
+    counts = {f.facility: [0, 0, 0, 0] for f in facility_rows}
+    lengths: dict[str, list[int]] = {f.facility: [] for f in facility_rows}
+    for stay in stays:
+        c = counts.setdefault(stay.facility, [0, 0, 0, 0])
+        a, d = stay.admitted, stay.discharged
+        if a in period:
+            c[0] += 1
+        if d is not None and d in period:
+            c[1] += 1
+            lengths.setdefault(stay.facility, []).append((d - a).days)
+        c[2] += counting.bed_nights(a, d, period)
+        if counting.occupied_at_end(a, d, period):
+            c[3] += 1
+    rows: list[tuple[str, tuple[spec.Value, ...]]] = []
+    capacity = {f.facility: f.capacity for f in facility_rows}
+    for f in facility_rows:
+        c = counts[f.facility]
+        rows.append((f.facility, (f.capacity, *c, counting.average_stay(lengths[f.facility]))))
+    total = [sum(counts[f.facility][i] for f in facility_rows) for i in range(4)]
+    all_lengths = [n for f in facility_rows for n in lengths[f.facility]]
+    rows.append((spec.TOTAL, (sum(capacity.values()), *total, counting.average_stay(all_lengths))))
+    return Table(spec.T5, spec.T5_COLUMNS, tuple(rows))
+
+
+def all_tables(rows: Iterable[LineRow], stays: Iterable[StayRow], facilities: Iterable[FacilityRow],
+               period: Period) -> dict[str, Table]:
+    tables = grid_tables(rows)
+    tables[spec.T5] = shelter_table(stays, facilities, period)
+    return {sheet: tables[sheet] for sheet in spec.TABLE_SHEETS}
+
+
+# --- suppression (publication copies) -------------------------------------------------------------
+
+SUPPRESSED = "<5"
+
+
+def suppress_count(value: spec.Value) -> spec.Value:
+    """A count from 1 to 4 becomes the text ``<5``; zeros and counts ≥ 5 stay numbers."""
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 4:
+        return SUPPRESSED
+    return value
+
+
+def suppress_table(table: Table) -> Table:
+    """Suppress every count of a grid table, and T5's count columns (totals were computed
+    before, so they are suppressed in the same way)."""
+    if table.sheet == spec.T5:
+        which = {table.columns.index(c) for c in spec.T5_COUNT_COLUMNS}
+    else:
+        which = set(range(len(table.columns)))
+    rows = tuple(
+        (name, tuple(suppress_count(v) if i in which else v for i, v in enumerate(values)))
+        for name, values in table.rows
+    )
+    return Table(table.sheet, table.columns, rows)
+
+
+def headline(tables: dict[str, Table], line_count: int | str) -> list[tuple[str, spec.Value]]:
+    """The figures a person looks at first (for the Cover and the window)."""
+    t1, t2, t5, t7 = tables[spec.T1], tables[spec.T2], tables[spec.T5], tables[spec.T7]
+    total_col = "Total"
+    children = None
+    victims_total = t2.value("Total victims", total_col)
+    victim_row = t2.row("Total victims")
+    if victim_row is not None:
+        child_cols = [GRID_COLUMNS.index(f"{s} 0-17") for s in ("Female", "Male", "Other", "Unknown sex")]
+        parts = [victim_row[i] for i in child_cols]
+        children = sum(p for p in parts if isinstance(p, int)) if all(isinstance(p, int) for p in parts) else None
+    return [
+        ("Cases in this return (line list rows)", line_count),
+        ("Cases identified in the period", t1.value(spec.TOTAL, total_col)),
+        ("of which victims (possible or actual)", victims_total),
+        ("of which children (0-17)", children if children is not None else "see T2"),
+        ("Victims of sexual exploitation", t2.value("Sexual exploitation", total_col)),
+        ("Victims of forced labour", t2.value("Forced labour", total_col)),
+        ("Victims of other forms of exploitation", t2.value("Other forms of exploitation", total_col)),
+        ("Shelter admissions", t5.value(spec.TOTAL, "Admissions")),
+        ("Shelter bed-nights", t5.value(spec.TOTAL, "Bed-nights")),
+        ("Persons in shelter at period end", t5.value(spec.TOTAL, "Occupied at period end")),
+        ("Cases with follow-ups overdue at period end", t7.value("Overdue at period end", total_col)),
+        ("Cases closed in the period", t7.value("Closed in period", total_col)),
+    ]
+
+
+def count_values(table: Table) -> Counter[str]:
+    """Only for tests and diagnostics: ``{category: Total}`` of a grid table."""
+    return Counter({name: int(values[-1]) for name, values in table.rows if isinstance(values[-1], int)})
