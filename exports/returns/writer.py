@@ -43,6 +43,8 @@ HEADER_BORDER = Border(bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
 HEADER_ALIGN = Alignment(wrap_text=True, vertical="bottom", horizontal="center")
 RIGHT = Alignment(horizontal="right")
+TOP = Alignment(vertical="top")
+INDENTED = Alignment(vertical="top", indent=2)
 COUNT_FORMAT = "#,##0"
 AVERAGE_FORMAT = "0.0"
 
@@ -72,17 +74,26 @@ class _Book:
     def sheet(self, title: str):  # -> WriteOnlyWorksheet
         return self.wb.create_sheet(title)
 
-    def start(self, ws, freeze: str | None, widths: Sequence[float], title_rows: str | None) -> None:
+    def start(self, ws, freeze: str | None, widths: Sequence[float], title_rows: str | None, *,
+              fit_width: bool = True, portrait: bool = False, title_cols: str | None = None,
+              heights: dict[int, float] | None = None) -> None:
         """Apply the sheet's layout, then open its stream (layout must come before rows)."""
         for i, width in enumerate(widths, 1):
             ws.column_dimensions[get_column_letter(i)].width = width
+        for row, height in (heights or {}).items():
+            ws.row_dimensions[row].height = height
         if freeze:
             ws.freeze_panes = freeze
-        ws.page_setup.orientation = "landscape"
+        ws.page_setup.orientation = "portrait" if portrait else "landscape"
         ws.page_setup.paperSize = 9  # A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        if fit_width:
+            ws.page_setup.fitToWidth = 1
+            ws.page_setup.fitToHeight = 1 if portrait else 0
+            ws.sheet_properties.pageSetUpPr.fitToPage = True
+        else:
+            ws.page_setup.scale = 75
+        if title_cols:
+            ws.print_title_cols = title_cols
         ws.print_options.gridLines = False
         ws.page_margins.left = ws.page_margins.right = 0.5
         ws.page_margins.top = ws.page_margins.bottom = 0.6
@@ -140,7 +151,7 @@ def _write_table(book: _Book, ws, table: Table, meta: ReturnMeta, digest: Digest
     widths = [36] + [11.5] * len(table.columns)
     if table.sheet == spec.T5:
         widths = [30, 10, 12, 12, 12, 14, 16]
-    book.start(ws, "B4", widths, "3:3")
+    book.start(ws, "B4", widths, "3:3", heights={3: 32})
     title = f"{table.title} — {meta.org_code}, {meta.period}"
     ws.append([_text(ws, clean_text(title), {"font": TITLE_FONT})])
     ws.append([])
@@ -168,8 +179,10 @@ def _write_table(book: _Book, ws, table: Table, meta: ReturnMeta, digest: Digest
 
 
 def _write_rows(book: _Book, ws, sheet: str, columns: Sequence[str], widths: Sequence[float],
-                rows: Iterable[Sequence[object]], digest: Digest, tick: callable) -> None:
-    book.start(ws, "A2", widths, "1:1")
+                rows: Iterable[Sequence[object]], digest: Digest, tick: callable, *, wide: bool = False) -> None:
+    # The line list is too wide for one page: print it at a readable size, case_key on every page.
+    book.start(ws, "B2" if wide else "A2", widths, "1:1", fit_width=not wide,
+               title_cols="A:A" if wide else None, heights={1: 32} if wide else None)
     digest.sheet(sheet)
     plain, cells = _cells(ws, columns, style=_HEADER)
     digest.row(plain)
@@ -188,7 +201,7 @@ def _write_rows(book: _Book, ws, sheet: str, columns: Sequence[str], widths: Seq
 
 LINE_WIDTHS = {
     "case_key": 18, "person_key": 34, "registered": 11.5, "identified_in_period": 10, "status": 28,
-    "status_decided_by": 18, "sex": 9, "age_group": 9, "age": 6, "citizenship": 12, "scope": 13,
+    "status_decided_by": 18, "sex": 9, "age_group": 11, "age": 6, "citizenship": 12, "scope": 13,
     "exploitation": 30, "labour_industry": 24, "sex_exploitation": 20, "methods_of_control": 30,
     "relationship_to_trafficker": 14, "identified_by": 22, "services_in_period": 28,
     "followups_due": 9, "followups_done": 9, "followups_overdue": 9, "active_followup": 9,
@@ -213,15 +226,31 @@ def _fmt(value: spec.Value) -> object:
     return "—" if value is None else value
 
 
+COVER_WIDTHS = (42, 78)
+_COVER_CHARS = 100  # characters of the value column per printed line (wrap estimate)
+
+
 def _write_cover(book: _Book, ws, prepared: PreparedReturn, meta: ReturnMeta, table_map: dict[str, Table]) -> None:
-    book.start(ws, None, [46, 90], None)
     period = prepared.period
     bold = {"font": HEADER_FONT}
+    lines: list[tuple[str, object, dict | None, dict | None]] = []
 
     def line(label: str, value: object = None, style: dict | None = None, value_style: dict | None = None) -> None:
-        cells: list[object] = [_text(ws, clean_text(label), style) if label else None]
+        lines.append((label, value, style, value_style))
+
+    _cover_lines(line, prepared, meta, table_map, period, bold)
+    # Row heights must be known before the rows stream out (wrapped text does not grow rows on
+    # its own in every program).
+    heights = {}
+    for i, (_label, value, _s, _v) in enumerate(lines, 1):
+        if isinstance(value, str) and len(value) > _COVER_CHARS:
+            heights[i] = 15 * (len(value) // _COVER_CHARS + 1)
+    book.start(ws, None, COVER_WIDTHS, None, portrait=True, heights=heights)
+    for label, value, style, value_style in lines:
+        label_style = {"alignment": INDENTED if label.startswith("of which") else TOP, **(style or {})}
+        cells: list[object] = [_text(ws, clean_text(label), label_style) if label else None]
         if isinstance(value, str):
-            cells.append(_text(ws, clean_text(value), value_style or {"alignment": WRAP}))
+            cells.append(_text(ws, clean_text(value), {"alignment": WRAP, **(value_style or {})}))
         elif value is not None:
             cell = WriteOnlyCell(ws, value=value)
             cell.number_format = COUNT_FORMAT
@@ -229,6 +258,8 @@ def _write_cover(book: _Book, ws, prepared: PreparedReturn, meta: ReturnMeta, ta
             cells.append(cell)
         ws.append(cells)
 
+
+def _cover_lines(line, prepared: PreparedReturn, meta: ReturnMeta, table_map: dict[str, Table], period, bold) -> None:
     line("Return on trafficking in persons cases", None, {"font": COVER_TITLE_FONT})
     line(f"{meta.org_name} ({meta.org_code}) — {period_label(period)}", None, {"font": SECTION_FONT})
     line("")
@@ -326,7 +357,7 @@ def write_workbook(
     if not suppressed:
         _write_rows(book, sheets[spec.LINELIST], spec.LINELIST, spec.LINE_COLUMNS,
                     [LINE_WIDTHS[c] for c in spec.LINE_COLUMNS],
-                    (r.cells() for r in prepared.line_list), digest, tick)
+                    (r.cells() for r in prepared.line_list), digest, tick, wide=True)
         _write_rows(book, sheets[spec.STAYS], spec.STAYS, spec.STAY_COLUMNS, [18, 12, 11.5, 11.5, 26],
                     (s.cells() for s in prepared.stays), digest,
                     lambda n: tick(n, len(prepared.line_list)))
