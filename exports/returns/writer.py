@@ -11,6 +11,7 @@ Safety of the file itself:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import os
@@ -344,6 +345,20 @@ def write_workbook(
     book = _Book(destination.parent)
     names = spec.SUPPRESSED_SHEETS if suppressed else spec.SHEETS
     sheets = {name: book.sheet(name) for name in names}
+    try:
+        return _fill(book, sheets, prepared, meta, table_map, destination, suppressed, report, cancel)
+    except BaseException:
+        for ws in sheets.values():  # close the part streams before their folder is removed
+            with contextlib.suppress(Exception):
+                if ws._rows is not None:
+                    ws._rows.close()
+                if ws._writer is not None:
+                    ws._writer.close()
+        raise
+
+
+def _fill(book: _Book, sheets: dict, prepared: PreparedReturn, meta: ReturnMeta, table_map: dict[str, Table],
+          destination: Path, suppressed: bool, report: Progress, cancel: CancelCheck | None) -> ReturnMeta:
     digest = Digest()
     for name in spec.TABLE_SHEETS:
         _write_table(book, sheets[name], table_map[name], meta, digest)
@@ -354,6 +369,7 @@ def write_workbook(
         if cancel is not None and cancel():
             raise Cancelled("Writing the return was cancelled; nothing was kept.")
 
+    tick(0)
     if not suppressed:
         _write_rows(book, sheets[spec.LINELIST], spec.LINELIST, spec.LINE_COLUMNS,
                     [LINE_WIDTHS[c] for c in spec.LINE_COLUMNS],
@@ -365,6 +381,7 @@ def write_workbook(
                 (f.cells() for f in prepared.facilities), digest, lambda n: None)
     meta = _write_meta(book, sheets[spec.META], meta, digest)
     _write_cover(book, sheets[spec.COVER], prepared, meta, table_map)
+    tick(total)
     report(96, "Compressing the workbook")
     book.wb.save(str(destination))
     return meta
