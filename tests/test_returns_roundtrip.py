@@ -233,3 +233,40 @@ def test_a_return_with_no_cases_is_valid(reg, tmp_path):
     assert report.ok, report.lines()
     assert report.ret.tables[spec.T1].value("Total", "Total") == 0
     assert report.ret.tables[spec.T6].rows == ()
+
+
+def test_cases_made_by_the_case_services_and_their_derived_columns_agree(reg, tmp_path):
+    """Cases created through the real services (tests/factories.py): the return is computed from
+    the histories and persons, and agrees with the derived columns the services keep for lists."""
+    from tests.factories import add_case as service_case
+    from tipdesk.services.statuses import CaseStatusChange, TraffickingStatusChange
+
+    D = dt.date
+    made = [
+        service_case(reg, registered=D(2026, 7, 1), gender="Masculine", birth_date=D(2009, 7, 2),
+                     exploitation=("ForcedLabour", "ChildLabour")),
+        service_case(reg, registered=D(2026, 8, 15), citizenships=("VEN",), route=[("Recruitment", "VEN")],
+                     status_changes=[TraffickingStatusChange("ActualVictimOfTrafficking", D(2026, 9, 1), "Police")]),
+        service_case(reg, registered=D(2025, 3, 1), closed=(D(2026, 8, 20), "Returned home")),
+        service_case(reg, registered=D(2025, 3, 2),
+                     case_status_changes=[CaseStatusChange("FollowUp", D(2026, 1, 5))]),
+    ]
+    prepared = service.prepare_return(reg, parse_period("2026-Q3"), now=NOW)
+    written = service.save_return(reg, prepared, tmp_path / "TIPRETURN_OAS_2026-Q3.xlsx")
+    assert check_file(written.path).ok
+    secret = bytes.fromhex(reg.meta("office_secret"))
+    from exports.returns.keys import case_key
+
+    rows = {r.case_key: r for r in prepared.line_list}
+    assert len(rows) == 4
+    with reg.read() as s:
+        for detail in made:
+            case = s.get(Case, detail.id)
+            row = rows[case_key(secret, case.id)]
+            assert (row.status, row.case_status, row.sex, row.age_group, row.age, row.scope) == (
+                case.trafficking_status, case.case_status, case.sex, case.age_group,
+                case.age_at_registration, case.scope)
+    closed = rows[case_key(secret, made[2].id)]
+    assert (closed.case_status, closed.closed) == ("Closed", D(2026, 8, 20))
+    assert rows[case_key(secret, made[0].id)].age_group == "0-17"  # 17 at registration, 18 the next day
+    assert rows[case_key(secret, made[1].id)].person_key == ""  # consent given, but no linkage key set
