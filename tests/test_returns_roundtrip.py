@@ -17,7 +17,7 @@ from sqlalchemy import select
 from exports.returns import service, spec, tables
 from exports.returns.reader import check_file, read_return
 from models import Case, CaseStatusEntry, Facility, Stay, TraffickingStatusEntry
-from tests.returns_data import add_case, add_facility, add_stay, fill_register, tamper
+from tests.returns_data import add_case, add_facility, add_stay, fill_register
 from tipdesk import counting
 from tipdesk.counting import parse_period
 from tipdesk.errors import InvalidReturn, LocationError
@@ -158,10 +158,8 @@ def test_formula_injection_is_neutralised(reg, tmp_path):
                 xml = zf.read(name).decode()
                 assert not re.search(r"<f[ >]", xml), name
         xml = "".join(zf.read(n).decode() for n in zf.namelist() if n.startswith("xl/worksheets/"))
-    assert '<t>=HYPERLINK("http://evil.example","click")</t>'.replace('"', "&quot;") in xml or \
-        '<t>=HYPERLINK("http://evil.example","click")</t>' in xml
+    assert '<t>=HYPERLINK("http://evil.example","click")</t>' in xml
     # The case note and family name are personal data: they are nowhere in the file.
-    assert "evil.example" not in xml.split("Facilities")[0] or True
     with zipfile.ZipFile(written.path) as zf:
         everything = b"".join(zf.read(n) for n in zf.namelist())
     assert b"Doe" not in everything and b"Jane" not in everything
@@ -203,8 +201,6 @@ def test_suppressed_copy(demo, tmp_path):
     report = check_file(written.path)
     assert report.ok and report.suppressed, report.lines()
     assert "suppressed copy for publication" in report.lines()[0]
-    with zipfile.ZipFile(written.path) as zf:
-        pass
     wb = load_workbook(written.path)
     assert wb.sheetnames == list(spec.SUPPRESSED_SHEETS)
     full = prepared.tables

@@ -9,33 +9,30 @@ bulk SELECTs (no per-case ORM loading), so that a year on a 100,000-case registe
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from exports.returns import keys, spec, tables
 from exports.returns.spec import FacilityRow, LineRow, ReturnMeta, StayRow, Table
-from models import (
-    Case,
-    CaseStatusEntry,
-    Facility,
-    FollowUp,
-    FollowUpPlan,
-    JusticeStage,
-    Organisation,
-    Person,
-    Service,
-    Stay,
-    TraffickingStatusEntry,
-)
+from models import Facility, Stay
 from tipdesk import counting
 from tipdesk.counting import Period
 from tipdesk.errors import Cancelled, FieldProblem, ValidationError
 
 Progress = Callable[[int, str], None]  # (percent 0–100, what is happening)
+
+_P = spec.PICKLISTS
+_ALLOWED_STATUS, _ALLOWED_DECIDED, _ALLOWED_COUNTRY = _P["status"], _P["status_decided_by"], _P["citizenship"]
+_ALLOWED_SCOPE, _ALLOWED_EXPL, _ALLOWED_LABOUR = _P["scope"], _P["exploitation"], _P["labour_industry"]
+_ALLOWED_SEXEXPL, _ALLOWED_CONTROL = _P["sex_exploitation"], _P["methods_of_control"]
+_ALLOWED_REL, _ALLOWED_SERVICE = _P["relationship_to_trafficker"], _P["services_in_period"]
+_ALLOWED_JUSTICE, _ALLOWED_CASE = _P["justice_in_period"], _P["case_status"]
 CancelCheck = Callable[[], bool]
 
 
@@ -98,73 +95,124 @@ def compute_return(
     value the standard does not allow, so that the office can correct it first.
     """
     S, E = period.start, period.end
+    s_text, e_text = S.isoformat(), E.isoformat()
     report = progress or (lambda _p, _w: None)
-    problems: list[FieldProblem] = []
+    day = dt.date.fromisoformat
+    # Raw SQL with ISO date strings: on 100,000 cases the ORM's per-value type processing
+    # (dates, JSON lists) would cost more than everything else; values are converted here only
+    # for the cases that end up in the return.
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
 
-    report(2, "Reading case status histories")
-    case_history: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
-    for case_id, effective, entry_id, status in session.execute(
-        select(CaseStatusEntry.case_id, CaseStatusEntry.effective_date, CaseStatusEntry.id, CaseStatusEntry.status)
-        .join(Case, Case.id == CaseStatusEntry.case_id)
-        .where(Case.registration_date <= E, CaseStatusEntry.effective_date <= E)
-    ):
-        case_history[case_id].append((effective, entry_id, status))
+    def sql(statement: str, params: tuple = ()) -> list[tuple]:
+        cursor = raw.cursor()
+        try:
+            return cursor.execute(statement, params).fetchall()
+        finally:
+            cursor.close()
+
+    report(2, "Finding the cases in scope")
+    # A superset of the cases in scope, found in SQL (registered in the period; open on the eve
+    # of the period by their last entry; any case-status entry in the period; no entries at all),
+    # so that Python applies the exact rules (tipdesk.counting) to a few rows, not the register.
+    sql("DROP TABLE IF EXISTS temp.tipreturn_candidates")
+    sql("CREATE TEMP TABLE tipreturn_candidates (case_id INTEGER PRIMARY KEY)")
+    sql(
+        "INSERT OR IGNORE INTO temp.tipreturn_candidates (case_id) "
+        "SELECT id FROM case_file WHERE registration_date BETWEEN ?1 AND ?2 "
+        "UNION SELECT case_id FROM case_status_entry WHERE effective_date BETWEEN ?1 AND ?2 "
+        "UNION SELECT case_id FROM (SELECT case_id, status, ROW_NUMBER() OVER (PARTITION BY case_id "
+        "  ORDER BY effective_date DESC, id DESC) AS rn FROM case_status_entry WHERE effective_date < ?1) "
+        "  WHERE rn = 1 AND status IN ('Active', 'FollowUp') "
+        "UNION SELECT id FROM case_file WHERE registration_date <= ?2 AND NOT EXISTS "
+        "  (SELECT 1 FROM case_status_entry e WHERE e.case_id = case_file.id AND e.effective_date <= ?2)",
+        (s_text, e_text),
+    )
+    try:
+        case_history: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
+        for case_id, effective, entry_id, status in sql(
+            "SELECT e.case_id, e.effective_date, e.id, e.status FROM case_status_entry e "
+            "JOIN temp.tipreturn_candidates k ON k.case_id = e.case_id WHERE e.effective_date <= ?",
+            (e_text,),
+        ):
+            case_history[case_id].append((day(effective), entry_id, status))
+        _check(cancel)
+
+        report(10, "Reading the cases in scope")
+        in_scope: dict[int, tuple] = {}
+        eve = period.day_before_start
+        for row in sql(
+            "SELECT c.id, c.case_number, c.registration_date, c.identified_by_org_id, c.self_referral, "
+            "c.exploitation, c.labour_industry, c.sex_exploitation, c.methods_of_control, "
+            "c.relationship_to_trafficker, c.scope, c.consent_data_sharing, p.gender, p.birth_date, "
+            "p.estimated_age, p.age_estimated_on, p.citizenships, p.id "
+            "FROM temp.tipreturn_candidates k JOIN case_file c ON c.id = k.case_id "
+            "JOIN person p ON p.id = c.person_id WHERE c.registration_date <= ?",
+            (e_text,),
+        ):
+            registered_text = row[2]
+            if s_text <= registered_text:  # registered within the period: in scope
+                in_scope[row[0]] = row
+                continue
+            history = case_history.get(row[0]) or [(day(registered_text), 0, "Active")]
+            if counting.status_on(history, eve) in counting.OPEN_CASE_STATUSES or \
+                    counting.case_status_changed_in(history, period):
+                in_scope[row[0]] = row
+        _check(cancel)
+
+        report(20, "Reading trafficking status histories")
+        status_history: dict[int, list[tuple[dt.date, int, tuple[str, str | None]]]] = defaultdict(list)
+        for case_id, effective, entry_id, status, decided_by in sql(
+            "SELECT e.case_id, e.effective_date, e.id, e.status, e.decided_by FROM trafficking_status_entry e "
+            "JOIN temp.tipreturn_candidates k ON k.case_id = e.case_id WHERE e.effective_date <= ?",
+            (e_text,),
+        ):
+            if case_id in in_scope:
+                status_history[case_id].append((day(effective), entry_id, (status, decided_by)))
+        _check(cancel)
+        report(30, "Reading services, follow-ups and justice stages")
+        services, due, done, overdue, active_plan, justice = _activity(sql, in_scope, period, cancel)
+    finally:
+        sql("DROP TABLE IF EXISTS temp.tipreturn_candidates")
+    org_types = dict(sql("SELECT id, org_type FROM organisation"))
     _check(cancel)
+    return _assemble(sql, in_scope, case_history, status_history, services, due, done, overdue, active_plan,
+                     justice, org_types, session, period, office, office_secret=office_secret,
+                     linkage_key=linkage_key, generated_at=generated_at, preparer=preparer,
+                     software_version=software_version, report=report, cancel=cancel)
 
-    report(10, "Finding the cases in scope")
-    case_rows = session.execute(
-        select(Case.id, Case.case_number, Case.registration_date, Case.identified_by_org_id,
-               Case.self_referral, Case.exploitation, Case.labour_industry, Case.sex_exploitation,
-               Case.methods_of_control, Case.relationship_to_trafficker, Case.scope,
-               Case.consent_data_sharing, Person.gender, Person.birth_date, Person.estimated_age,
-               Person.age_estimated_on, Person.citizenships, Person.id)
-        .join(Person, Person.id == Case.person_id)
-        .where(Case.registration_date <= E)
-    ).all()
-    in_scope = {}
-    for row in case_rows:
-        case_id, registered = row[0], row[2]
-        history = case_history.get(case_id) or [(registered, 0, "Active")]
-        if counting.case_in_scope(registered, history, period):
-            in_scope[case_id] = row
-    _check(cancel)
 
-    report(20, "Reading trafficking status histories")
-    status_history: dict[int, list[tuple[dt.date, int, tuple[str, str | None]]]] = defaultdict(list)
-    for case_id, effective, entry_id, status, decided_by in session.execute(
-        select(TraffickingStatusEntry.case_id, TraffickingStatusEntry.effective_date,
-               TraffickingStatusEntry.id, TraffickingStatusEntry.status, TraffickingStatusEntry.decided_by)
-        .join(Case, Case.id == TraffickingStatusEntry.case_id)
-        .where(Case.registration_date <= E, TraffickingStatusEntry.effective_date <= E)
-    ):
-        if case_id in in_scope:
-            status_history[case_id].append((effective, entry_id, (status, decided_by)))
-    _check(cancel)
-
-    report(30, "Reading services, follow-ups and justice stages")
+def _activity(sql, in_scope: dict, period: Period, cancel: CancelCheck | None):
+    """Services received, follow-ups due/done/overdue, active plans and justice stages per case."""
+    S, E = period.start, period.end
+    s_text, e_text = S.isoformat(), E.isoformat()
+    day = dt.date.fromisoformat
+    join = "JOIN temp.tipreturn_candidates k ON k.case_id = t.case_id"
     services: dict[int, set[str]] = defaultdict(set)
-    for case_id, service_type, start, end, status in session.execute(
-        select(Service.case_id, Service.service_type, Service.actual_start, Service.actual_end, Service.status)
-        .where(Service.actual_start.is_not(None), Service.actual_start <= E,
-               or_(Service.actual_end.is_(None), Service.actual_end >= S))
+    for case_id, service_type, start, end, status in sql(
+        f"SELECT t.case_id, service_type, actual_start, actual_end, status FROM service t {join} "
+        "WHERE actual_start IS NOT NULL AND actual_start <= ? AND (actual_end IS NULL OR actual_end >= ?)",
+        (e_text, s_text),
     ):
-        if case_id in in_scope and counting.service_received_in(start, end, status, period):
+        if case_id in in_scope and counting.service_received_in(
+                day(start), day(end) if end else None, status, period):
             services[case_id].add(service_type)
     _check(cancel)
 
     due: dict[int, int] = defaultdict(int)
     done: dict[int, int] = defaultdict(int)
     overdue: dict[int, int] = defaultdict(int)
-    for case_id, due_date, done_date, cancelled_on, status in session.execute(
-        select(FollowUp.case_id, FollowUp.due_date, FollowUp.done_date, FollowUp.cancelled_on, FollowUp.status)
-        .where(or_(
-            FollowUp.due_date.between(S, E),
-            FollowUp.done_date.between(S, E),
-            and_(FollowUp.due_date < E, or_(FollowUp.done_date.is_(None), FollowUp.done_date > E)),
-        ))
+    for case_id, due_text, done_text, cancelled_text, status in sql(
+        f"SELECT t.case_id, due_date, done_date, cancelled_on, status FROM followup t {join} "
+        "WHERE (due_date BETWEEN ? AND ? OR done_date BETWEEN ? AND ? "
+        "OR (due_date < ? AND (done_date IS NULL OR done_date > ?)))",
+        (s_text, e_text, s_text, e_text, e_text, e_text),
     ):
         if case_id not in in_scope:
             continue
+        due_date = day(due_text)
+        done_date = day(done_text) if done_text else None
+        cancelled_on = day(cancelled_text) if cancelled_text else None
         if counting.followup_due_in(due_date, cancelled_on, status, period):
             due[case_id] += 1
         if counting.followup_done_in(done_date, period):
@@ -174,30 +222,40 @@ def compute_return(
     _check(cancel)
 
     active_plan: set[int] = set()
-    for case_id, started, ended, status in session.execute(
-        select(FollowUpPlan.case_id, FollowUpPlan.started_on, FollowUpPlan.ended_on, FollowUpPlan.status)
-        .where(FollowUpPlan.started_on <= E)
+    for case_id, started, ended, status in sql(
+        f"SELECT t.case_id, started_on, ended_on, status FROM followup_plan t {join} WHERE started_on <= ?",
+        (e_text,)
     ):
-        if case_id in in_scope and counting.plan_active_at(started, ended, status, E):
+        if case_id in in_scope and counting.plan_active_at(day(started), day(ended) if ended else None, status, E):
             active_plan.add(case_id)
 
     justice: dict[int, set[str]] = defaultdict(set)
-    for case_id, stage in session.execute(
-        select(JusticeStage.case_id, JusticeStage.stage).where(JusticeStage.stage_date.between(S, E))
+    for case_id, stage in sql(
+        f"SELECT t.case_id, stage FROM justice_stage t {join} WHERE stage_date BETWEEN ? AND ?",
+        (s_text, e_text)
     ):
         if case_id in in_scope:
             justice[case_id].add(stage)
 
-    org_types = dict(session.execute(select(Organisation.id, Organisation.org_type)).all())
-    _check(cancel)
+    return services, due, done, overdue, active_plan, justice
 
+
+def _assemble(sql, in_scope, case_history, status_history, services, due, done, overdue, active_plan, justice,
+              org_types, session: Session, period: Period, office: OfficeInfo, *, office_secret: bytes,
+              linkage_key: bytes | None, generated_at: dt.datetime, preparer: str, software_version: str,
+              report: Progress, cancel: CancelCheck | None) -> PreparedReturn:
+    """Line rows (checked against the standard's picklists), stays, facilities, tables, meta."""
+    S, E = period.start, period.end
+    day = dt.date.fromisoformat
+    problems: list[FieldProblem] = []
     names: dict[int, tuple[str, str]] = {}
     if linkage_key:
-        consenting = [pid for r in in_scope.values() if r[11] for pid in (r[17],)]
+        consenting = [r[17] for r in in_scope.values() if r[11]]
         for chunk_start in range(0, len(consenting), 500):
             chunk = consenting[chunk_start:chunk_start + 500]
-            for pid, family, given in session.execute(
-                select(Person.id, Person.family_names, Person.given_names).where(Person.id.in_(chunk))
+            marks = ",".join("?" * len(chunk))
+            for pid, family, given in sql(
+                f"SELECT id, family_names, given_names FROM person WHERE id IN ({marks})", tuple(chunk)
             ):
                 names[pid] = (family, given)
 
@@ -208,6 +266,11 @@ def compute_return(
     for case_id, row in in_scope.items():
         (_, number, registered, org_id, self_referral, exploitation, labour, sex_expl, control,
          relationship, scope, consent, gender, birth, est_age, est_on, citizenships, pid) = row
+        registered = day(registered)
+        birth = day(birth) if birth else None
+        est_on = day(est_on) if est_on else None
+        exploitation, sex_expl, control, citizenships = (
+            _json_list(exploitation), _json_list(sex_expl), _json_list(control), _json_list(citizenships))
         here: list[str] = []
         entry = counting.entry_on(status_history.get(case_id, ()), E)
         if entry is None:
@@ -217,20 +280,28 @@ def compute_return(
         history = case_history.get(case_id) or [(registered, 0, "Active")]
         case_status = counting.status_on(history, E) or "Active"
         age = counting.age_at(registered, birth, est_age, est_on)
-        values = {
-            "status": (status,) if status else (), "status_decided_by": (decided_by,) if decided_by else (),
-            "citizenship": tuple(citizenships or ()), "scope": (scope,),
-            "exploitation": tuple(exploitation or ()), "labour_industry": (labour,) if labour else (),
-            "sex_exploitation": tuple(sex_expl or ()), "methods_of_control": tuple(control or ()),
-            "relationship_to_trafficker": (relationship,) if relationship else (),
-            "services_in_period": tuple(services.get(case_id, ())),
-            "justice_in_period": tuple(justice.get(case_id, ())), "case_status": (case_status,),
-        }
-        for column, found in values.items():
-            bad = [v for v in found if v not in picklists[column]]
-            if bad:
-                here.append(f"{column.replace('_', ' ')} {', '.join(repr(b) for b in bad)} is not a value "
-                            "TIP-RETURN/1 allows")
+        # Quick test first; the per-column messages are built only for a bad case.
+        if not (_ALLOWED_STATUS.issuperset((status,)) and (not decided_by or decided_by in _ALLOWED_DECIDED)
+                and _ALLOWED_COUNTRY.issuperset(citizenships) and scope in _ALLOWED_SCOPE
+                and _ALLOWED_EXPL.issuperset(exploitation) and (not labour or labour in _ALLOWED_LABOUR)
+                and _ALLOWED_SEXEXPL.issuperset(sex_expl) and _ALLOWED_CONTROL.issuperset(control)
+                and (not relationship or relationship in _ALLOWED_REL)
+                and _ALLOWED_SERVICE.issuperset(services.get(case_id, ()))
+                and _ALLOWED_JUSTICE.issuperset(justice.get(case_id, ())) and case_status in _ALLOWED_CASE):
+            values = {
+                "status": (status,) if status else (), "status_decided_by": (decided_by,) if decided_by else (),
+                "citizenship": tuple(citizenships), "scope": (scope,), "exploitation": tuple(exploitation),
+                "labour_industry": (labour,) if labour else (), "sex_exploitation": tuple(sex_expl),
+                "methods_of_control": tuple(control),
+                "relationship_to_trafficker": (relationship,) if relationship else (),
+                "services_in_period": tuple(services.get(case_id, ())),
+                "justice_in_period": tuple(justice.get(case_id, ())), "case_status": (case_status,),
+            }
+            for column, found in values.items():
+                bad = [v for v in found if v not in picklists[column]]
+                if bad:
+                    here.append(f"{column.replace('_', ' ')} {', '.join(repr(b) for b in bad)} is not a value "
+                                "TIP-RETURN/1 allows")
         org_type = org_types.get(org_id) if org_id is not None else None
         ident = counting.identified_by(org_type, bool(self_referral))
         if ident not in spec.IDENTIFIED_BY:
@@ -276,7 +347,7 @@ def compute_return(
     line_rows.sort(key=lambda r: r.case_key)
     _check(cancel)
 
-    report(60, "Shelter stays and facilities")
+    report(60, "Shelter stays and facilities")  # few rows: the ORM's typed values are fine here
     cutoff = generated_at.astimezone(dt.UTC).date()
     stay_rows: list[StayRow] = []
     stay_facilities: set[str] = set()
@@ -319,6 +390,14 @@ def compute_return(
         stay_count=len(stay_rows),
     )
     return PreparedReturn(meta, tuple(line_rows), tuple(stay_rows), tuple(facility_rows), table_map, preparer)
+
+
+@functools.lru_cache(maxsize=8192)
+def _json_list(text: str | None) -> tuple[str, ...]:
+    """A ``StrList`` column's raw JSON text as a tuple (few distinct texts: cached)."""
+    if not text or text == "[]":
+        return ()
+    return tuple(str(v) for v in json.loads(text))
 
 
 def clean_code(code: str) -> str:
