@@ -49,7 +49,9 @@ def _child(code: str, *args: str) -> dict:
         def main():
         %s
         main()
-        result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent across exec.
+        with open("/proc/self/status") as fh:
+            result["peak_mb"] = next(int(l.split()[1]) for l in fh if l.startswith("VmHWM")) / 1024
         print(json.dumps(result))
     """) % (str(ROOT), textwrap.indent(textwrap.dedent(code), "    "))
     proc = subprocess.run([sys.executable, "-c", wrapper, *args], capture_output=True, text=True, cwd=ROOT,
@@ -162,10 +164,10 @@ from pathlib import Path
 from exports.returns import service
 from tipdesk.counting import parse_period
 from tipdesk.vault.register import open_register
-t = time.perf_counter()
-with open_register(Path(sys.argv[1]), "admin", sys.argv[2]) as reg:
+with open_register(Path(sys.argv[1]), "admin", sys.argv[2]) as reg:  # unlocking is not the export
+    t = time.perf_counter()
     written = service.export_return(reg, parse_period(sys.argv[3]), Path(sys.argv[4]))
-result["seconds"] = time.perf_counter() - t
+    result["seconds"] = time.perf_counter() - t
 result["rows"] = written.meta.line_count
 result["stays"] = written.meta.stay_count
 """

@@ -226,6 +226,72 @@ def _multi(sh: _Sheet, ref: str, value: object, column: str, keep_order: bool = 
     return parts
 
 
+# --- LineList parsers: raw calamine value → (typed value, problem or None); cached per value -------
+
+_INVALID = object()  # an age that is not a whole number (already reported)
+
+
+class _Probe:
+    """Stands in for a sheet: collects the messages a parser produces, for the cache."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def problem(self, cell: str, message: str) -> None:
+        self.messages.append(message)
+
+
+def _cached(fn):
+    def parse(value: object) -> tuple[object, str | None]:
+        probe = _Probe()
+        norm = _norm(value)
+        if isinstance(norm, _Bad):
+            return None, f"the cell holds {norm.what}; data sheets hold only text and numbers."
+        if isinstance(norm, str) and spec.FORBIDDEN_CHARS.search(norm):
+            return None, "the text holds a tab, line break or other control character."
+        typed = fn(probe, norm)
+        return typed, (" ".join(probe.messages) or None)
+    return parse
+
+
+def _line_parsers() -> list:
+    def date_req(what):
+        return _cached(lambda sh, v: _date(sh, "", v, what))
+
+    def pick(column, required):
+        return _cached(lambda sh, v: _pick(sh, "", v, column, required))
+
+    def multi(column, keep_order=False):
+        return _cached(lambda sh, v: _multi(sh, "", v, column, keep_order))
+
+    def count(what):
+        return _cached(lambda sh, v: _count(sh, "", v, what))
+
+    def yn(what):
+        return _cached(lambda sh, v: _yn(sh, "", v, what))
+
+    def age(sh, v):
+        if v is None:
+            return None
+        n = _count(sh, "", v, "age")
+        if not isinstance(n, int):
+            return _INVALID
+        if n > 150:
+            sh.problem("", f"age {n} is not plausible.")
+        return n
+
+    return [
+        None, None, date_req("registered"), yn("identified_in_period"), pick("status", True),
+        pick("status_decided_by", False), pick("sex", True), pick("age_group", True), _cached(age),
+        multi("citizenship", keep_order=True), pick("scope", True), multi("exploitation"),
+        pick("labour_industry", False), multi("sex_exploitation"), multi("methods_of_control"),
+        pick("relationship_to_trafficker", False), pick("identified_by", True), multi("services_in_period"),
+        count("followups_due"), count("followups_done"), count("followups_overdue"), yn("active_followup"),
+        multi("justice_in_period"), pick("case_status", True),
+        _cached(lambda sh, v: _date(sh, "", v, "closed", required=False)),
+    ]
+
+
 # --- reading ---------------------------------------------------------------------------------------
 
 
@@ -654,125 +720,116 @@ class _Reader:
     # -- LineList --------------------------------------------------------------------------------------------
 
     def read_line_list(self, meta: ReturnMeta, period: Period, out: list[LineRow]) -> int | None:
+        """LineList: up to 500,000 rows, so each distinct cell value is parsed once per column
+        (most columns hold a few distinct values) and rows are read raw from calamine."""
         name = spec.LINELIST
         sh = _Sheet(self.report, name)
         self.digest.sheet(name)
-        rows = self.rows(name)
+        sheet = self.wb.get_sheet_by_name(name)
+        pad = [""] * (sheet.start[1] if sheet.start else 0)
+        rows = iter(sheet.iter_rows())
         header = next(rows, None)
         if header is None:
             sh.problem("1", "the header row is missing.")
             sh.close()
             return None
-        self.digest.row(header)
-        where = self.header(sh, header, 1, spec.LINE_COLUMNS)
+        header = pad + list(header)
+        self.digest.raw_row(header)
+        where = self.header(sh, [_norm(v) for v in header], 1, spec.LINE_COLUMNS)
         if where is None:
             for row in rows:
-                self.digest.row(_digest_value(v) for v in row)
+                self.digest.raw_row(pad + list(row) if pad else row)
             sh.close()
             return None
         idx = [where[c] for c in spec.LINE_COLUMNS]
         letters = [col_letter(i) for i in idx]
-        width = max(idx) + 1
+        known = set(idx)
+        parsers = _line_parsers()
+        caches: list[dict] = [{} for _ in parsers]
         S, E = period.start, period.end
         previous = ""
         count = 0
         blank_at = 0
         has_linkage = bool(meta.linkage_key_id)
-        intern: dict[str, str] = {}
-        for r, row in enumerate(rows, 2):
-            self.digest.row(_digest_value(v) for v in row)
-            if not any(v is not None for v in row):
+        hex16, hex32 = spec.HEX16.fullmatch, spec.HEX32.fullmatch
+        raw_row, problem = self.digest.raw_row, sh.problem
+        for r, raw in enumerate(rows, 2):
+            if pad:
+                raw = pad + list(raw)
+            if not raw_row(raw):
                 blank_at = blank_at or r
                 continue
             if blank_at:
-                sh.problem(f"{blank_at}", "LineList must have no blank rows.")
+                problem(f"{blank_at}", "LineList must have no blank rows.")
                 blank_at = 0
             count += 1
             if count > spec.MAX_LINE_ROWS:
-                sh.problem(f"{r}", f"LineList has more than {spec.MAX_LINE_ROWS:,} rows, the standard's limit.")
+                problem(f"{r}", f"LineList has more than {spec.MAX_LINE_ROWS:,} rows, the standard's limit.")
                 break
-            for i, v in enumerate(row):
-                if v is not None and (type(v) is not str or "\t" in v or "\n" in v or "\r" in v or not v.isprintable()):
-                    if type(v) is str or isinstance(v, _Bad):
-                        self.forbidden_text(sh, f"{col_letter(i)}{r}", v)
-            if len(row) < width:
-                row = row + [None] * (width - len(row))
-            c = [row[i] for i in idx]
-            ref = [f"{letter}{r}" for letter in letters]
-            key = _text(c[0])
-            if not spec.HEX16.fullmatch(key):
-                sh.problem(ref[0], f"case_key {_show(key)} must be 16 lower-case hex digits.")
+            n = len(raw)
+            if n > len(known):
+                for i in range(n):
+                    if i not in known and raw[i] != "":
+                        self.forbidden_text(sh, f"{col_letter(i)}{r}", _norm(raw[i]))
+            c = [raw[i] if i < n else "" for i in idx]
+            key = c[0] if type(c[0]) is str else _text(_norm(c[0]))
+            if not hex16(key):
+                problem(f"{letters[0]}{r}", f"case_key {_show(key)} must be 16 lower-case hex digits.")
             elif key <= previous:
-                sh.problem(ref[0], "the rows must be sorted by case_key, each case once"
-                           + (" (this case_key appears twice)." if key == previous else "."))
-            previous = max(previous, key)
-            pkey = _text(c[1])
+                problem(f"{letters[0]}{r}", "the rows must be sorted by case_key, each case once"
+                        + (" (this case_key appears twice)." if key == previous else "."))
+            if key > previous:
+                previous = key
+            pkey = c[1] if type(c[1]) is str else _text(_norm(c[1]))
             if pkey:
-                if not spec.HEX32.fullmatch(pkey):
-                    sh.problem(ref[1], f"person_key {_show(pkey)} must be 32 lower-case hex digits, or empty.")
+                if not hex32(pkey):
+                    problem(f"{letters[1]}{r}", f"person_key {_show(pkey)} must be 32 lower-case hex digits, or empty.")
                 elif not has_linkage:
-                    sh.problem(ref[1], "person_key is filled, but _meta names no linkage key (linkage_key_id is empty).")
-            registered = _date(sh, ref[2], c[2], "registered")
-            identified = _yn(sh, ref[3], c[3], "identified_in_period")
+                    problem(f"{letters[1]}{r}", "person_key is filled, but _meta names no linkage key "
+                            "(linkage_key_id is empty).")
+            typed: list[object] = [key, pkey]
+            for j in range(2, 25):
+                v = c[j]
+                cache_key = v if type(v) is str else (type(v), v)
+                cache = caches[j]
+                hit = cache.get(cache_key)
+                if hit is None:
+                    hit = cache[cache_key] = parsers[j](v)
+                typed.append(hit[0])
+                if hit[1]:
+                    problem(f"{letters[j]}{r}", hit[1])
+            (_, _, registered, identified, status, decided, sex, group, age, citizenship, scope, exploitation,
+             labour, sex_expl, control, relationship, ident, services, due, done, overdue, active, justice,
+             case_status, closed) = typed
             if registered is not None:
                 if registered > E:
-                    sh.problem(ref[2], f"registered {registered.isoformat()} is after the period end {E.isoformat()}.")
+                    problem(f"{letters[2]}{r}", f"registered {registered.isoformat()} is after the period end "
+                            f"{E.isoformat()}.")
                 if identified is not None and identified != (S <= registered <= E):
-                    sh.problem(ref[3], "identified_in_period must be Y exactly when registered is within the period "
-                               f"({S.isoformat()} to {E.isoformat()}).")
-            status = _pick(sh, ref[4], c[4], "status", True)
-            decided = _pick(sh, ref[5], c[5], "status_decided_by", False)
-            sex = _pick(sh, ref[6], c[6], "sex", True)
-            group = _pick(sh, ref[7], c[7], "age_group", True)
-            age: int | None = None
-            if c[8] is not None:
-                n = _count(sh, ref[8], c[8], "age")
-                age = n if isinstance(n, int) else None
-                if age is not None and age > 150:
-                    sh.problem(ref[8], f"age {age} is not plausible.")
-            expected_group = counting.age_group(age) if (c[8] is None or age is not None) else None
-            if expected_group is not None and group and group != expected_group:
-                sh.problem(ref[7], f"age_group {group} does not agree with age "
-                           f"{age if age is not None else '(empty)'}: it must be {expected_group}.")
-            citizenship = _multi(sh, ref[9], c[9], "citizenship", keep_order=True)
-            scope = _pick(sh, ref[10], c[10], "scope", True)
-            exploitation = _multi(sh, ref[11], c[11], "exploitation")
-            labour = _pick(sh, ref[12], c[12], "labour_industry", False)
-            sex_expl = _multi(sh, ref[13], c[13], "sex_exploitation")
-            control = _multi(sh, ref[14], c[14], "methods_of_control")
-            relationship = _pick(sh, ref[15], c[15], "relationship_to_trafficker", False)
-            ident = _pick(sh, ref[16], c[16], "identified_by", True)
-            services = _multi(sh, ref[17], c[17], "services_in_period")
-            due = _count(sh, ref[18], c[18], "followups_due")
-            done = _count(sh, ref[19], c[19], "followups_done")
-            overdue = _count(sh, ref[20], c[20], "followups_overdue")
-            active = _yn(sh, ref[21], c[21], "active_followup")
-            justice = _multi(sh, ref[22], c[22], "justice_in_period")
-            case_status = _pick(sh, ref[23], c[23], "case_status", True)
-            closed = _date(sh, ref[24], c[24], "closed", required=False)
+                    problem(f"{letters[3]}{r}", "identified_in_period must be Y exactly when registered is within "
+                            f"the period ({S.isoformat()} to {E.isoformat()}).")
+            if group and age is not _INVALID:
+                expected_group = counting.age_group(age)
+                if group != expected_group:
+                    problem(f"{letters[7]}{r}", f"age_group {group} does not agree with age "
+                            f"{age if age is not None else '(empty)'}: it must be {expected_group}.")
             if closed is not None:
                 if not S <= closed <= E:
-                    sh.problem(ref[24], f"closed {closed.isoformat()} is outside the period.")
+                    problem(f"{letters[24]}{r}", f"closed {closed.isoformat()} is outside the period.")
                 if registered is not None and closed < registered:
-                    sh.problem(ref[24], f"closed {closed.isoformat()} is before registered {registered.isoformat()}.")
+                    problem(f"{letters[24]}{r}", f"closed {closed.isoformat()} is before registered "
+                            f"{registered.isoformat()}.")
                 if case_status and case_status not in spec.CLOSED_STATUSES:
-                    sh.problem(ref[24], f"closed is filled but case_status is {case_status}; it must be empty unless "
-                               "the case is Closed or ClosedReferred at period end.")
-            if registered is None or identified is None or active is None or None in (due, done, overdue):
+                    problem(f"{letters[24]}{r}", f"closed is filled but case_status is {case_status}; it must be "
+                            "empty unless the case is Closed or ClosedReferred at period end.")
+            if registered is None or identified is None or active is None or age is _INVALID \
+                    or None in (due, done, overdue):
                 continue
-            out.append(LineRow(
-                case_key=key, person_key=pkey, registered=registered, identified_in_period=identified,
-                status=intern.setdefault(status, status), status_decided_by=intern.setdefault(decided, decided),
-                sex=intern.setdefault(sex, sex), age_group=intern.setdefault(group, group), age=age,
-                citizenship=citizenship, scope=intern.setdefault(scope, scope), exploitation=exploitation,
-                labour_industry=labour, sex_exploitation=sex_expl, methods_of_control=control,
-                relationship_to_trafficker=relationship, identified_by=intern.setdefault(ident, ident),
-                services_in_period=services, followups_due=due, followups_done=done,  # type: ignore[arg-type]
-                followups_overdue=overdue, active_followup=active, justice_in_period=justice,  # type: ignore[arg-type]
-                case_status=intern.setdefault(case_status, case_status), closed=closed,
-            ))
-        for row in rows:  # only after the row limit: keep the digest whole
-            self.digest.row(_digest_value(v) for v in row)
+            out.append(LineRow(key, pkey, registered, identified, status, decided, sex, group, age, citizenship,
+                               scope, exploitation, labour, sex_expl, control, relationship, ident, services,
+                               due, done, overdue, active, justice, case_status, closed))
+        for raw in rows:  # only after the row limit: keep the digest whole
+            raw_row(pad + list(raw) if pad else raw)
         sh.close()
         return count
 
