@@ -166,7 +166,7 @@ def fill_register(s: Session, cases: int = 150, seed: int = 7, start: dt.date = 
     span = (end - start).days
     partners = [add_partner(s, f"Partner {t}", t) for t in ("LawEnforcement", "NGO", "HealthServiceOrganisation",
                                                              "ImmigrationService")]
-    facilities = [add_facility(s, "SH1", "Safe House One", 6), add_facility(s, "SH2", "Children's Home", 8,
+    facilities = [add_facility(s, "SH1", "Safe House One", 12), add_facility(s, "SH2", "Children's Home", 10,
                   child_friendly=True), add_facility(s, "OLD", "Closed shelter", 4, closed=D(2023, 12, 31))]
     for i in range(cases):
         registered = start + dt.timedelta(days=rnd.randrange(span))
@@ -199,9 +199,9 @@ def fill_register(s: Session, cases: int = 150, seed: int = 7, start: dt.date = 
             consent_data_sharing=rnd.random() < 0.6, family=f"Family{i}é", given=f"Given{i}",
             identified_by=ident, self_referral=ident is None and rnd.random() < 0.5,
         )
-        if rnd.random() < 0.35:
+        if rnd.random() < 0.2:
             admitted = registered + dt.timedelta(days=rnd.randrange(0, 30))
-            discharged = admitted + dt.timedelta(days=rnd.randrange(0, 200)) if rnd.random() < 0.7 else None
+            discharged = admitted + dt.timedelta(days=rnd.randrange(0, 120)) if rnd.random() < 0.9 else None
             add_stay(s, case, rnd.choice(facilities[:2]), admitted, discharged,
                      rnd.choice(("ReintegratedWithFamily", "IndependentLiving", "Absconded")) if discharged else None)
         for _ in range(rnd.choice((0, 1, 2, 3))):
