@@ -347,3 +347,10 @@ def test_a_renamed_file_is_valid_with_a_note(tmp_path, good):
     p = copy(good, tmp_path, "return (1).xlsx")
     report = check_file(p)
     assert report.ok and any("TIPRETURN_OAS_2026-Q3.xlsx" in n for n in report.notes)
+
+
+def test_blank_rows_inside_the_line_list(tmp_path, good):
+    edits = {(spec.LINELIST, f"{col}2"): None for col in "ABCDEFGHIJKLMNOPQRSTUVWXY"}
+    p = tamper(copy(good, tmp_path), edits)
+    found = assert_problem(p, "LineList!2: LineList must have no blank rows.")
+    assert not any("line_count" in f for f in found) or any("LineList has 2 rows" in f for f in found)

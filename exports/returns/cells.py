@@ -88,6 +88,10 @@ class Digest:
         self._hash.update(("\t".join(cells) + "\n").encode("utf-8"))
         return True
 
+    def update_text(self, text: str) -> None:
+        """Canonical lines already made (each ending with a line feed)."""
+        self._hash.update(text.encode("utf-8"))
+
     def rows(self, rows: Iterable[Iterable[object]]) -> None:
         for values in rows:
             self.row(values)

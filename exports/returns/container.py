@@ -245,7 +245,12 @@ def _scan_part(path: Path, info: zipfile.ZipInfo, report: ContainerReport, sheet
             raise _PartError(f"The part {info.filename} declares a DTD or entities; a return never does. "
                              "It was not read.")
         if sheet is not None:
+            # Cheap substring tests first (memchr speed); the regexes run only when one hits.
+            formula_maybe = b"<f" in buf or b":f" in buf
+            type_maybe = b'"b"' in buf or b'"e"' in buf or b"'b'" in buf or b"'e'" in buf
             for pattern, what in ((_FORMULA, "formula"), (_BAD_TYPE, None)):
+                if (what and not formula_maybe) or (not what and not type_maybe):
+                    continue
                 for m in pattern.finditer(buf):
                     if m.end() <= boundary:
                         continue  # seen in the previous chunk

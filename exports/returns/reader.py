@@ -10,13 +10,15 @@ and protection are ignored, as the standard asks.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from exports.returns import spec, tables
-from exports.returns.cells import Digest
+from exports.returns.cells import Digest, canonical
 from exports.returns.container import check_container
 from exports.returns.spec import FacilityRow, LineRow, Return, ReturnMeta, StayRow, Table
 from tipdesk import counting
@@ -292,6 +294,36 @@ def _line_parsers() -> list:
     ]
 
 
+LINE_CHUNK = 20_000
+_HEX16_COLUMN = re.compile(r"(?:[0-9a-f]{16}\n)*")
+_HEX32_COLUMN = re.compile(r"(?:(?:[0-9a-f]{32})?\n)*")
+
+
+def _all_text(column: tuple | list) -> bool:
+    return set(map(type, column)) <= {str}
+
+
+@functools.lru_cache(maxsize=65536, typed=True)
+def _canonical_cached(value: object) -> str:
+    return canonical(value)
+
+
+class _LineState:
+    """What the LineList check carries from one chunk to the next."""
+
+    def __init__(self, meta: ReturnMeta, period: Period, where: dict[str, int], parsers: list) -> None:
+        self.period = period
+        self.idx = [where[c] for c in spec.LINE_COLUMNS]
+        self.letters = [col_letter(i) for i in self.idx]
+        self.parsers = parsers
+        self.caches: list[dict] = [{} for _ in parsers]
+        self.has_linkage = bool(meta.linkage_key_id)
+        self.last_key = ""
+        self.count = 0
+        self.broken = False
+        self.pending_blanks: list[int] = []
+
+
 # --- reading ---------------------------------------------------------------------------------------
 
 
@@ -426,7 +458,8 @@ class _Reader:
             if stay_total is not None and isinstance(meta.stay_count, int) and meta.stay_count != stay_total:
                 report.problems.append(ReturnProblem(spec.META, self.meta_ref["stay_count"],
                                        f"stay_count is {meta.stay_count} but Stays has {stay_total} rows."))
-            if line_total is not None and stay_total is not None and self.tables_ok(read_tables):
+            if line_total is not None and stay_total is not None and self.tables_ok(read_tables) \
+                    and not getattr(self, "line_list_broken", False):
                 self.compare(read_tables, tables.all_tables(line_rows, stays, facilities, period))
         else:
             for key in ("line_count", "stay_count"):
@@ -720,8 +753,10 @@ class _Reader:
     # -- LineList --------------------------------------------------------------------------------------------
 
     def read_line_list(self, meta: ReturnMeta, period: Period, out: list[LineRow]) -> int | None:
-        """LineList: up to 500,000 rows, so each distinct cell value is parsed once per column
-        (most columns hold a few distinct values) and rows are read raw from calamine."""
+        """LineList: up to 500,000 rows, so it is checked a column at a time in chunks: each
+        distinct value of a column is parsed once, and keys, order and digest are checked with
+        C-level operations over whole columns; rows are visited one by one only to locate a
+        problem already found."""
         name = spec.LINELIST
         sh = _Sheet(self.report, name)
         self.digest.sheet(name)
@@ -741,97 +776,157 @@ class _Reader:
                 self.digest.raw_row(pad + list(row) if pad else row)
             sh.close()
             return None
-        idx = [where[c] for c in spec.LINE_COLUMNS]
-        letters = [col_letter(i) for i in idx]
-        known = set(idx)
-        parsers = _line_parsers()
-        caches: list[dict] = [{} for _ in parsers]
-        S, E = period.start, period.end
-        previous = ""
-        count = 0
-        blank_at = 0
-        has_linkage = bool(meta.linkage_key_id)
-        hex16, hex32 = spec.HEX16.fullmatch, spec.HEX32.fullmatch
-        raw_row, problem = self.digest.raw_row, sh.problem
-        for r, raw in enumerate(rows, 2):
-            if pad:
-                raw = pad + list(raw)
-            if not raw_row(raw):
-                blank_at = blank_at or r
-                continue
-            if blank_at:
-                problem(f"{blank_at}", "LineList must have no blank rows.")
-                blank_at = 0
-            count += 1
-            if count > spec.MAX_LINE_ROWS:
-                problem(f"{r}", f"LineList has more than {spec.MAX_LINE_ROWS:,} rows, the standard's limit.")
+        state = _LineState(meta, period, where, _line_parsers())
+        first = 2
+        while True:
+            chunk = list(itertools.islice(rows, LINE_CHUNK))
+            if not chunk:
                 break
-            n = len(raw)
-            if n > len(known):
-                for i in range(n):
-                    if i not in known and raw[i] != "":
-                        self.forbidden_text(sh, f"{col_letter(i)}{r}", _norm(raw[i]))
-            c = [raw[i] if i < n else "" for i in idx]
-            key = c[0] if type(c[0]) is str else _text(_norm(c[0]))
-            if not hex16(key):
-                problem(f"{letters[0]}{r}", f"case_key {_show(key)} must be 16 lower-case hex digits.")
-            elif key <= previous:
-                problem(f"{letters[0]}{r}", "the rows must be sorted by case_key, each case once"
-                        + (" (this case_key appears twice)." if key == previous else "."))
-            if key > previous:
-                previous = key
-            pkey = c[1] if type(c[1]) is str else _text(_norm(c[1]))
-            if pkey:
-                if not hex32(pkey):
-                    problem(f"{letters[1]}{r}", f"person_key {_show(pkey)} must be 32 lower-case hex digits, or empty.")
-                elif not has_linkage:
-                    problem(f"{letters[1]}{r}", "person_key is filled, but _meta names no linkage key "
-                            "(linkage_key_id is empty).")
-            typed: list[object] = [key, pkey]
-            for j in range(2, 25):
-                v = c[j]
-                cache_key = v if type(v) is str else (type(v), v)
-                cache = caches[j]
-                hit = cache.get(cache_key)
-                if hit is None:
-                    hit = cache[cache_key] = parsers[j](v)
-                typed.append(hit[0])
-                if hit[1]:
-                    problem(f"{letters[j]}{r}", hit[1])
-            (_, _, registered, identified, status, decided, sex, group, age, citizenship, scope, exploitation,
-             labour, sex_expl, control, relationship, ident, services, due, done, overdue, active, justice,
-             case_status, closed) = typed
-            if registered is not None:
-                if registered > E:
-                    problem(f"{letters[2]}{r}", f"registered {registered.isoformat()} is after the period end "
-                            f"{E.isoformat()}.")
-                if identified is not None and identified != (S <= registered <= E):
-                    problem(f"{letters[3]}{r}", "identified_in_period must be Y exactly when registered is within "
-                            f"the period ({S.isoformat()} to {E.isoformat()}).")
-            if group and age is not _INVALID:
-                expected_group = counting.age_group(age)
-                if group != expected_group:
-                    problem(f"{letters[7]}{r}", f"age_group {group} does not agree with age "
-                            f"{age if age is not None else '(empty)'}: it must be {expected_group}.")
-            if closed is not None:
-                if not S <= closed <= E:
-                    problem(f"{letters[24]}{r}", f"closed {closed.isoformat()} is outside the period.")
-                if registered is not None and closed < registered:
-                    problem(f"{letters[24]}{r}", f"closed {closed.isoformat()} is before registered "
-                            f"{registered.isoformat()}.")
-                if case_status and case_status not in spec.CLOSED_STATUSES:
-                    problem(f"{letters[24]}{r}", f"closed is filled but case_status is {case_status}; it must be "
-                            "empty unless the case is Closed or ClosedReferred at period end.")
-            if registered is None or identified is None or active is None or age is _INVALID \
-                    or None in (due, done, overdue):
-                continue
-            out.append(LineRow(key, pkey, registered, identified, status, decided, sex, group, age, citizenship,
-                               scope, exploitation, labour, sex_expl, control, relationship, ident, services,
-                               due, done, overdue, active, justice, case_status, closed))
-        for raw in rows:  # only after the row limit: keep the digest whole
-            raw_row(pad + list(raw) if pad else raw)
+            if pad:
+                chunk = [pad + list(r) for r in chunk]
+            self._line_chunk(sh, state, chunk, first, out)
+            first += len(chunk)
+            if state.count > spec.MAX_LINE_ROWS:
+                sh.problem(f"{first - 1}", f"LineList has more than {spec.MAX_LINE_ROWS:,} rows, the standard's "
+                           "limit.")
+                for row in rows:  # keep the digest whole; no more checks
+                    self.digest.raw_row(pad + list(row) if pad else row)
+                break
+        if state.broken:
+            out.clear()  # problems are reported; tables are not compared with a broken line list
+            self.line_list_broken = True
         sh.close()
-        return count
+        return state.count
+
+    def _line_chunk(self, sh: _Sheet, st: _LineState, chunk: list, first: int, out: list[LineRow]) -> None:
+        width = max(map(len, chunk))
+        if any(len(r) != width for r in chunk):
+            chunk = [list(r) + [""] * (width - len(r)) for r in chunk]
+        cols = list(zip(*chunk))
+        # digest: canonical text, column by column (text needs no conversion)
+        canon_cols = [c if _all_text(c) else [v if type(v) is str else _canonical_cached(v) for v in c] for c in cols]
+        lines = [line.rstrip("\t") for line in map("\t".join, zip(*canon_cols))]
+        blank = [i for i, line in enumerate(lines) if not line]
+        text = "\n".join(line for line in lines if line) if blank else "\n".join(lines)
+        if text:
+            self.digest.update_text(text + "\n")
+        if blank or st.pending_blanks:
+            for i, line in enumerate(lines):
+                if not line:
+                    st.pending_blanks.append(first + i)
+                elif st.pending_blanks:  # a blank row with rows after it (trailing ones are no rows)
+                    st.broken = True
+                    for r in st.pending_blanks:
+                        sh.problem(f"{r}", "LineList must have no blank rows.")
+                    st.pending_blanks.clear()
+        keep = [i for i, line in enumerate(lines) if line] if blank else None
+        if keep is not None:
+            cols = [[c[i] for i in keep] for c in cols]
+            rownos = [first + i for i in keep]
+        else:
+            rownos = range(first, first + len(chunk))
+        n = len(rownos)
+        if n == 0:
+            return
+        st.count += n
+        idx, letters = st.idx, st.letters
+        known = set(idx)
+        for i, col in enumerate(cols):
+            if i not in known and not all(v == "" for v in col):
+                for r, v in zip(rownos, col):
+                    if v != "":
+                        self.forbidden_text(sh, f"{col_letter(i)}{r}", _norm(v))
+        typed: list[list[object]] = [None] * 25  # type: ignore[list-item]
+        # keys
+        keys = cols[idx[0]]
+        if not (_all_text(keys) and _HEX16_COLUMN.fullmatch("\n".join(keys) + "\n")):
+            for r, k in zip(rownos, keys):
+                if type(k) is not str or not spec.HEX16.fullmatch(k):
+                    sh.problem(f"{letters[0]}{r}", f"case_key {_show(_norm(k))} must be 16 lower-case hex digits.")
+                    st.broken = True
+            keys = [k if type(k) is str else _text(_norm(k)) for k in keys]
+        if list(keys) != sorted(set(keys)) or (st.last_key and keys[0] <= st.last_key):
+            previous = st.last_key
+            for r, k in zip(rownos, keys):
+                if k <= previous:
+                    sh.problem(f"{letters[0]}{r}", "the rows must be sorted by case_key, each case once"
+                               + (" (this case_key appears twice)." if k == previous else "."))
+                    st.broken = True
+                previous = max(previous, k)
+        st.last_key = max(st.last_key, keys[-1])
+        typed[0] = list(keys)
+        pkeys = cols[idx[1]]
+        if not (_all_text(pkeys) and _HEX32_COLUMN.fullmatch("\n".join(pkeys) + "\n")):
+            for r, k in zip(rownos, pkeys):
+                k = k if type(k) is str else _text(_norm(k))
+                if k and not spec.HEX32.fullmatch(k):
+                    sh.problem(f"{letters[1]}{r}", f"person_key {_show(k)} must be 32 lower-case hex digits, or empty.")
+                    st.broken = True
+            pkeys = [k if type(k) is str else _text(_norm(k)) for k in pkeys]
+        if not st.has_linkage and any(pkeys):
+            for r, k in zip(rownos, pkeys):
+                if k:
+                    sh.problem(f"{letters[1]}{r}", "person_key is filled, but _meta names no linkage key "
+                               "(linkage_key_id is empty).")
+                    st.broken = True
+        typed[1] = list(pkeys)
+        # every other column: parse each distinct value once
+        for j in range(2, 25):
+            col = cols[idx[j]]
+            cache = st.caches[j]
+            parser = st.parsers[j]
+            for v in set(col) - cache.keys():
+                cache[v] = parser(v)
+            typed[j] = [cache[v][0] for v in col]
+            bad = {v for v in set(col) if cache[v][1]}
+            if bad:
+                st.broken = True
+                for r, v in zip(rownos, col):
+                    if v in bad:
+                        sh.problem(f"{letters[j]}{r}", cache[v][1])
+        # relations between columns, checked on distinct combinations
+        S, E = st.period.start, st.period.end
+        registered, identified = typed[2], typed[3]
+        for reg_date, ident in set(zip(registered, identified)):
+            if reg_date is None:
+                continue
+            late = reg_date > E
+            wrong = ident is not None and ident != (S <= reg_date <= E)
+            if late or wrong:
+                st.broken = True
+                for r, a, b in zip(rownos, registered, identified):
+                    if a == reg_date and b == ident:
+                        if late:
+                            sh.problem(f"{letters[2]}{r}", f"registered {a.isoformat()} is after the period end "
+                                       f"{E.isoformat()}.")
+                        if wrong:
+                            sh.problem(f"{letters[3]}{r}", "identified_in_period must be Y exactly when registered "
+                                       f"is within the period ({S.isoformat()} to {E.isoformat()}).")
+        ages, groups = typed[8], typed[7]
+        for age, group in set(zip(ages, groups)):
+            if group and age is not _INVALID and group != counting.age_group(age):
+                st.broken = True
+                expected = counting.age_group(age)
+                for r, a, g in zip(rownos, ages, groups):
+                    if a == age and g == group:
+                        sh.problem(f"{letters[7]}{r}", f"age_group {g} does not agree with age "
+                                   f"{a if a is not None else '(empty)'}: it must be {expected}.")
+        closed, case_status = typed[24], typed[23]
+        for i in (i for i, c in enumerate(closed) if c is not None):
+            c, r = closed[i], rownos[i]
+            if not S <= c <= E:
+                sh.problem(f"{letters[24]}{r}", f"closed {c.isoformat()} is outside the period.")
+                st.broken = True
+            if registered[i] is not None and c < registered[i]:
+                sh.problem(f"{letters[24]}{r}", f"closed {c.isoformat()} is before registered "
+                           f"{registered[i].isoformat()}.")
+                st.broken = True
+            if case_status[i] and case_status[i] not in spec.CLOSED_STATUSES:
+                sh.problem(f"{letters[24]}{r}", f"closed is filled but case_status is {case_status[i]}; it must be "
+                           "empty unless the case is Closed or ClosedReferred at period end.")
+                st.broken = True
+        if not st.broken:
+            out.extend(map(LineRow, *typed))
 
     # -- Stays and Facilities -----------------------------------------------------------------------------
 
