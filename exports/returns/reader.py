@@ -317,6 +317,7 @@ class _LineState:
         self.letters = [col_letter(i) for i in self.idx]
         self.parsers = parsers
         self.caches: list[dict] = [{} for _ in parsers]
+        self.values: list[dict] = [{} for _ in parsers]  # value → typed value (for a C-level map)
         self.has_linkage = bool(meta.linkage_key_id)
         self.last_key = ""
         self.count = 0
@@ -875,9 +876,11 @@ class _Reader:
             col = cols[idx[j]]
             cache = st.caches[j]
             parser = st.parsers[j]
+            values = st.values[j]
             for v in set(col) - cache.keys():
                 cache[v] = parser(v)
-            typed[j] = [cache[v][0] for v in col]
+                values[v] = cache[v][0]
+            typed[j] = list(map(values.__getitem__, col))
             bad = {v for v in set(col) if cache[v][1]}
             if bad:
                 st.broken = True

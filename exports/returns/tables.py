@@ -20,16 +20,16 @@ _CATEGORY_OF_TYPE = {name: vocab.exploitation_category(name) for name in vocab.n
 
 
 class _Grid:
-    """Counts of cases by row category × (sex, age group)."""
+    """Counts of cases by row category × (sex, age group), from a Counter of
+    ``(category, sex, age_group)`` (counted in C: a year's line list has tens of thousands of rows)."""
 
-    def __init__(self) -> None:
+    def __init__(self, counts: Counter | None = None) -> None:
         self.counts: dict[str, list[int]] = {}
-
-    def add(self, category: str, row: LineRow) -> None:
-        cells = self.counts.get(category)
-        if cells is None:
-            cells = self.counts[category] = [0] * len(spec.GRID_KEYS)
-        cells[GRID_INDEX[(row.sex, row.age_group)]] += 1
+        for (category, sex, group), n in (counts or Counter()).items():
+            cells = self.counts.get(category)
+            if cells is None:
+                cells = self.counts[category] = [0] * len(spec.GRID_KEYS)
+            cells[GRID_INDEX[(sex, group)]] += n
 
     def values(self, category: str) -> tuple[int, ...]:
         cells = self.counts.get(category) or [0] * len(spec.GRID_KEYS)
@@ -42,52 +42,41 @@ class _Grid:
         return Table(sheet, GRID_COLUMNS[:], tuple(rows))
 
 
+def _scope_row(scope: str) -> str:
+    return scope if scope in ("Domestic", "Transnational") else "Scope unknown"
+
+
 def grid_tables(rows: Iterable[LineRow]) -> dict[str, Table]:
     """T1–T4 and T6–T8 from the line list alone."""
-    t1, t2, t3, t4, t6, t7, t8 = (_Grid() for _ in range(7))
-    citizenships: set[str] = set()
-    identifiers: set[str] = set()
-    services: set[str] = set()
-    for row in rows:
-        if row.identified_in_period:
-            t1.add(row.status, row)
-            t1.add(spec.TOTAL, row)
-            if row.is_victim:
-                for category in {_CATEGORY_OF_TYPE.get(t, vocab.OTHER_EXPLOITATION) for t in row.exploitation}:
-                    t2.add(category, row)
-                t2.add("Total victims", row)
-                if row.citizenship:
-                    citizenships.add(row.citizenship[0])
-                    t3.add(row.citizenship[0], row)
-                else:
-                    t3.add("Unknown", row)
-                t3.add({"Domestic": "Domestic", "Transnational": "Transnational"}.get(row.scope, "Scope unknown"), row)
-                if row.identified_by not in spec.T4_FIXED:
-                    identifiers.add(row.identified_by)
-                t4.add(row.identified_by, row)
-        for service in row.services_in_period:
-            services.add(service)
-            t6.add(service, row)
-        if row.followups_due > 0:
-            t7.add(spec.T7_ROWS[0], row)
-        if row.followups_done > 0:
-            t7.add(spec.T7_ROWS[1], row)
-        if row.followups_overdue > 0:
-            t7.add(spec.T7_ROWS[2], row)
-        if row.active_followup:
-            t7.add(spec.T7_ROWS[3], row)
-        if row.closed is not None:
-            t7.add(spec.T7_ROWS[4], row)
-        for stage in row.justice_in_period:
-            t8.add(stage, row)
+    rows = rows if isinstance(rows, (list, tuple)) else list(rows)
+    identified = [r for r in rows if r.identified_in_period]
+    victims = [r for r in identified if r.is_victim]
+    t1 = Counter((r.status, r.sex, r.age_group) for r in identified)
+    t1.update((spec.TOTAL, r.sex, r.age_group) for r in identified)
+    t2 = Counter((c, r.sex, r.age_group) for r in victims
+                 for c in {_CATEGORY_OF_TYPE.get(t, vocab.OTHER_EXPLOITATION) for t in r.exploitation})
+    t2.update(("Total victims", r.sex, r.age_group) for r in victims)
+    t3 = Counter((r.citizenship[0] if r.citizenship else "Unknown", r.sex, r.age_group) for r in victims)
+    t3.update((_scope_row(r.scope), r.sex, r.age_group) for r in victims)
+    t4 = Counter((r.identified_by, r.sex, r.age_group) for r in victims)
+    t6 = Counter((s, r.sex, r.age_group) for r in rows for s in r.services_in_period)
+    t7 = Counter()
+    for flag, name in zip(("followups_due", "followups_done", "followups_overdue"), spec.T7_ROWS[:3], strict=True):
+        t7.update((name, r.sex, r.age_group) for r in rows if getattr(r, flag) > 0)
+    t7.update((spec.T7_ROWS[3], r.sex, r.age_group) for r in rows if r.active_followup)
+    t7.update((spec.T7_ROWS[4], r.sex, r.age_group) for r in rows if r.closed is not None)
+    t8 = Counter((stage, r.sex, r.age_group) for r in rows for stage in r.justice_in_period)
+    citizenships = {r.citizenship[0] for r in victims if r.citizenship}
+    identifiers = {r.identified_by for r in victims if r.identified_by not in spec.T4_FIXED}
+    services = {s for r in rows for s in r.services_in_period}
     return {
-        spec.T1: t1.table(spec.T1, fixed=spec.T1_ROWS),
-        spec.T2: t2.table(spec.T2, fixed=spec.T2_ROWS),
-        spec.T3: t3.table(spec.T3, per_value=citizenships, fixed=spec.T3_FIXED),
-        spec.T4: t4.table(spec.T4, per_value=identifiers, fixed=spec.T4_FIXED),
-        spec.T6: t6.table(spec.T6, per_value=services),
-        spec.T7: t7.table(spec.T7, fixed=spec.T7_ROWS),
-        spec.T8: t8.table(spec.T8, fixed=spec.T8_ROWS),
+        spec.T1: _Grid(t1).table(spec.T1, fixed=spec.T1_ROWS),
+        spec.T2: _Grid(t2).table(spec.T2, fixed=spec.T2_ROWS),
+        spec.T3: _Grid(t3).table(spec.T3, per_value=citizenships, fixed=spec.T3_FIXED),
+        spec.T4: _Grid(t4).table(spec.T4, per_value=identifiers, fixed=spec.T4_FIXED),
+        spec.T6: _Grid(t6).table(spec.T6, per_value=services),
+        spec.T7: _Grid(t7).table(spec.T7, fixed=spec.T7_ROWS),
+        spec.T8: _Grid(t8).table(spec.T8, fixed=spec.T8_ROWS),
     }
 
 
@@ -176,8 +165,3 @@ def headline(tables: dict[str, Table], line_count: int | str) -> list[tuple[str,
         ("Cases with follow-ups overdue at period end", t7.value("Overdue at period end", total_col)),
         ("Cases closed in the period", t7.value("Closed in period", total_col)),
     ]
-
-
-def count_values(table: Table) -> Counter[str]:
-    """Only for tests and diagnostics: ``{category: Total}`` of a grid table."""
-    return Counter({name: int(values[-1]) for name, values in table.rows if isinstance(values[-1], int)})
