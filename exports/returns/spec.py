@@ -19,7 +19,7 @@ SOFTWARE = "tipdesk"
 
 # --- limits (see docs/returns.md "Limits") --------------------------------------------------------
 #: The standard allows files up to 100 MB; tipdesk accepts exactly that (a conforming return must
-#: never be refused), although a return at the row limit written by tipdesk is far smaller.
+#: never be refused: one at the 500,000-row limit written by tipdesk itself is about 61 MB).
 MAX_FILE_BYTES = 100 * 1000 * 1000
 MAX_INFLATED_BYTES = 2 * 1024 * 1024 * 1024
 MAX_LINE_ROWS = 500_000
