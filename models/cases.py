@@ -44,7 +44,7 @@ class Person(Base):
     phone: Mapped[str] = mapped_column(String(64), default="")
     email: Mapped[str] = mapped_column(String(200), default="")
     address: Mapped[str] = mapped_column(Text, default="")
-    # derived: names normalised for duplicate detection (accents dropped, case-folded)
+    # derived: folded names for the duplicate warning, "given family|alias|alias" (tipdesk.names)
     name_key: Mapped[str] = mapped_column(String(400), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -55,7 +55,9 @@ class Person(Base):
         CheckConstraint(
             "estimated_age IS NULL OR (estimated_age BETWEEN 0 AND 120)", name="estimated_age"
         ),
-        Index("ix_person_birth_date", "birth_date"),
+        # Covering index of the duplicate warning: candidates by birth date (or estimate) and sex,
+        # with the folded names, without reading the person rows.
+        Index("ix_person_match", "birth_date", "estimated_age", "age_estimated_on", "gender", "name_key"),
     )
 
 
@@ -123,8 +125,13 @@ class Case(Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         CheckConstraint("scope IN ('Domestic','Transnational','Unknown')", name="scope"),
-        Index("ix_case_file_registration_date", "registration_date"),
-        Index("ix_case_file_list", "trafficking_status", "sex", "registration_date"),
+        # Both list indexes hold every filter column, so that a filtered page or count never
+        # reads case rows it does not show (each page read is a decryption): the first walks
+        # cases newest first, the second serves one status and one sex in date order.
+        Index("ix_case_file_registration_date", "registration_date", "trafficking_status",
+              "case_status", "sex", "age_group", "expl_sexual", "expl_labour", "expl_other", "owner_id"),
+        Index("ix_case_file_list", "trafficking_status", "sex", "registration_date", "expl_sexual",
+              "expl_labour", "expl_other", "case_status", "age_group", "owner_id"),
         Index("ix_case_file_case_status", "case_status"),
         Index("ix_case_file_next_followup_due", "next_followup_due"),
     )

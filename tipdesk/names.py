@@ -44,9 +44,15 @@ def tokens(*parts: str) -> list[str]:
     return words
 
 
-def name_key(given_names: str, family_names: str) -> str:
-    """The folded full name ``given family`` stored as ``Person.name_key``."""
-    return " ".join(tokens(given_names, family_names))
+def name_key(given_names: str, family_names: str, aliases: Iterable[str] = ()) -> str:
+    """``Person.name_key``: the folded full name, then each folded alias, joined by ``|``
+    (``jose perez|pepe``)."""
+    return "|".join([" ".join(tokens(given_names, family_names)), *alias_keys(aliases)])
+
+
+def name_variants(key: str) -> list[str]:
+    """The names held in a ``name_key``: the full name first (may be empty), then aliases."""
+    return key.split("|") if key else [""]
 
 
 def alias_keys(aliases: Iterable[str]) -> list[str]:

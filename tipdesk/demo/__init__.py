@@ -24,8 +24,8 @@ from pathlib import Path
 
 from tipdesk.demo.context import DemoCase, DemoContext, OfficeInfo, Step
 from tipdesk.security.accounts import add_user
-from tipdesk.vault import files
-from tipdesk.vault.keyslots import KdfParams, calibrate
+from tipdesk.vault import files, keyslots
+from tipdesk.vault.keyslots import KdfParams
 from tipdesk.vault.register import (
     META_LINKAGE_KEY,
     OfficeDetails,
@@ -82,7 +82,7 @@ def make_demo_register(
         raise ValueError("cases must not be negative")
     started = time.perf_counter()
     path = Path(path)
-    params = kdf or calibrate()
+    params = kdf or keyslots.calibrate()
     code = org_code.strip().upper()
     created = create_register(path, OfficeDetails(code, f"Demo office {code}", "NGO", DEMO_COUNTRY),
                               "admin", admin_password, DEMO_USERS["admin"][1], kdf=params)

@@ -390,7 +390,8 @@ def run_cases(ctx: DemoContext) -> None:
                     person.id, person.given, person.family, js(person.aliases), iso(person.birth),
                     person.estimated_age, iso(person_input.age_estimated_on), person.gender,
                     js(person.citizenships), js(person.languages), person.identity_number,
-                    person.phone, person.email, person.address, name_key(person.given, person.family),
+                    person.phone, person.email, person.address,
+                    name_key(person.given, person.family, person.aliases),
                     stamp, stamp,
                 ))
             age = counting.age_at(reg_date, person.birth, person.estimated_age, person.estimated_on)

@@ -16,7 +16,7 @@ from tipdesk.names import name_key
 
 
 def refresh_person(person: Person) -> None:
-    person.name_key = name_key(person.given_names, person.family_names)
+    person.name_key = name_key(person.given_names, person.family_names, person.aliases)
 
 
 def refresh_case(case: Case, person: Person, country: str, route_countries: list[str | None]) -> None:

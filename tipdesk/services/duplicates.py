@@ -2,28 +2,29 @@
 entered — similar names (typing errors, given and family names swapped, accents, aliases) with
 a compatible birth date or age and sex — ranked by a score from 0 to 100.
 
-Two stages keep it fast at 100,000 persons: SQL picks candidates (a name word sharing its first
-three letters, through the accent-folding full-text index; a compatible sex; a birth date
-within two years, on the same day and month, or unknown), then rapidfuzz scores them. The worker
-then links the new case to an existing person (``cases.register_case(person_id=…)``) or
-confirms a new one (``dismissed_duplicates=…`` keeps the decision in the audit trail).
+Two stages keep it fast at 100,000 persons. SQL picks the candidates from one covering index
+(``ix_person_match``: birth date, estimated age, sex and folded names), so no person row is
+read: a birth date within two years, or on the same day and month within eleven years (a
+mistyped year), or an estimated age that fits, or an unknown age; and not the other sex.
+rapidfuzz then scores the folded names of those candidates. The worker links the new case to an
+existing person (``cases.register_case(person_id=…)``) or confirms a new one
+(``dismissed_duplicates=…`` keeps that decision in the audit trail).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
-from sqlalchemy import and_, or_, select, text
+from rapidfuzz import fuzz, process
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from models import Case, Person
 from tipdesk import counting
-from tipdesk.names import alias_keys, fold, tokens
+from tipdesk.names import alias_keys, name_variants, tokens
 from tipdesk.services.common import today
 from tipdesk.services.persons import PersonInput, display_name
-from tipdesk.services.search import match_expression
 from tipdesk.vault.register import Register
 
 #: A candidate is shown when its name scores at least this…
@@ -31,17 +32,18 @@ NAME_THRESHOLD = 75
 #: …and its overall score at least this.
 SCORE_THRESHOLD = 65
 _WEIGHTS = (0.7, 0.2, 0.1)  # name, birth date or age, sex
+_OTHER_SEX_GENDER = {"Female": "Masculine", "Male": "Feminine"}
 
 
 @dataclass(frozen=True)
 class DuplicateCandidate:
     person_id: int
-    name: str
+    name: str  # as lists show it: "FAMILY, Given"
     aliases: tuple[str, ...]
     birth_date: dt.date | None
     age: int | None  # today, from the birth date or the estimate
     sex: str
-    case_numbers: tuple[str, ...]
+    case_numbers: tuple[str, ...]  # oldest first
     latest_case_id: int
     score: int  # 0–100
     name_score: int
@@ -51,24 +53,19 @@ class DuplicateCandidate:
 @dataclass
 class _Row:
     id: int
-    given: str
-    family: str
-    aliases: list[str]
     birth: dt.date | None
     est: int | None
     est_on: dt.date | None
     gender: str
-
-
-def _block_words(person: PersonInput) -> list[str]:
-    words = tokens(person.given_names, person.family_names, *person.aliases)
-    return sorted({w[:3] for w in words if w})
+    variants: list[str]
 
 
 def _name_score(query: list[str], variants: list[str]) -> tuple[int, str]:
     best, why = 0.0, ""
     for qi, q in enumerate(query):
         for vi, v in enumerate(variants):
+            if not q or not v:
+                continue
             sorted_ = fuzz.token_sort_ratio(q, v)
             set_ = fuzz.token_set_ratio(q, v) - 10  # a shared subset of names is weaker evidence
             score = max(sorted_, set_)
@@ -85,10 +82,6 @@ def _name_score(query: list[str], variants: list[str]) -> tuple[int, str]:
     return round(best), why
 
 
-def _age(birth: dt.date | None, est: int | None, est_on: dt.date | None, on: dt.date) -> int | None:
-    return counting.age_at(on, birth, est, est_on)
-
-
 def _birth_score(new: PersonInput, row: _Row, on: dt.date) -> tuple[int, str]:
     a, b = new.birth_date, row.birth
     if a is not None and b is not None:
@@ -98,13 +91,13 @@ def _birth_score(new: PersonInput, row: _Row, on: dt.date) -> tuple[int, str]:
             return 90, "Birth date with day and month swapped"
         if (a.year, a.month) == (b.year, b.month):
             return 80, "Birth date in the same month"
-        if (a.month, a.day) == (b.month, b.day):
+        if (a.month, a.day) in ((b.month, b.day), (b.day, b.month)):
             return 75, "Same birthday, another year"
         if abs((a - b).days) <= 731:
             return 50, "Birth dates within two years"
         return 0, ""
-    age_a = _age(a, new.estimated_age, new.age_estimated_on, on)
-    age_b = _age(b, row.est, row.est_on, on)
+    age_a = counting.age_at(on, a, new.estimated_age, new.age_estimated_on)
+    age_b = counting.age_at(on, b, row.est, row.est_on)
     if age_a is None or age_b is None:
         return 40, "Age unknown"
     gap = abs(age_a - age_b)
@@ -123,39 +116,75 @@ def _sex_score(new_sex: str, sex: str) -> tuple[int, str]:
     return 60, ""
 
 
-def _candidates(s: Session, person: PersonInput, on: dt.date, exclude: int | None) -> list[_Row]:
-    expression = match_expression([[w for w in _block_words(person)]], "names") if _block_words(person) else None
-    if expression is None:
-        return []
-    fts = select(text("rowid")).select_from(text("case_search")).where(
-        text("case_search MATCH :q").bindparams(q=expression))
-    c, p = Case.__table__.c, Person.__table__.c
-    conds = [p.id.in_(select(c.person_id).where(c.id.in_(fts)))]
-    sex = counting.sex_of_gender(person.gender)
-    if sex == "Female":
-        conds.append(p.gender != "Masculine")
-    elif sex == "Male":
-        conds.append(p.gender != "Feminine")
+def _years_back(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _candidate_sql(person: PersonInput, on: dt.date) -> tuple[str, dict[str, object]]:
+    """Conditions on ``ix_person_match`` columns only."""
+    params: dict[str, object] = {}
+    estimate_fits = ("(estimated_age IS NULL OR "
+                     "(CAST(substr(age_estimated_on, 1, 4) AS INTEGER) - estimated_age) "
+                     "BETWEEN :year_lo AND :year_hi)")
     if person.birth_date is not None:
         b = person.birth_date
-        conds.append(or_(
-            p.birth_date.is_(None),
-            p.birth_date.between(b - dt.timedelta(days=731), b + dt.timedelta(days=731)),
-            text("substr(person.birth_date, 6) IN (:md, :dm)").bindparams(
-                md=f"{b.month:02d}-{b.day:02d}", dm=f"{b.day:02d}-{b.month:02d}"),
-        ))
+        params.update(lo11=_years_back(b, 11).isoformat(), hi11=_years_back(b, -11).isoformat(),
+                      lo2=_years_back(b, 2).isoformat(), hi2=_years_back(b, -2).isoformat(),
+                      md=f"{b.month:02d}-{b.day:02d}", dm=f"{b.day:02d}-{b.month:02d}",
+                      year_lo=b.year - 6, year_hi=b.year + 6)
+        age = ("((birth_date BETWEEN :lo11 AND :hi11 AND (birth_date BETWEEN :lo2 AND :hi2 "
+               "OR substr(birth_date, 6) IN (:md, :dm))) OR (birth_date IS NULL AND "
+               + estimate_fits + "))")
     else:
-        age = _age(None, person.estimated_age, person.age_estimated_on, on)
-        if age is not None:
-            # born within six years either side of the estimate
-            lo = dt.date(max(on.year - age - 6, 1), 1, 1)
-            hi = dt.date(min(on.year - age + 6, 9999), 12, 31)
-            conds.append(or_(p.birth_date.is_(None), p.birth_date.between(lo, hi)))
+        age_now = counting.age_at(on, None, person.estimated_age, person.age_estimated_on)
+        if age_now is None:
+            age = "1"
+        else:
+            year = on.year - age_now
+            params.update(lo=dt.date(max(year - 6, 1), 1, 1).isoformat(),
+                          hi=dt.date(min(year + 6, 9999), 12, 31).isoformat(),
+                          year_lo=year - 6, year_hi=year + 6)
+            age = "(birth_date BETWEEN :lo AND :hi OR (birth_date IS NULL AND " + estimate_fits + "))"
+    sex = counting.sex_of_gender(person.gender)
+    where = age
+    if sex in _OTHER_SEX_GENDER:
+        params["other_sex"] = _OTHER_SEX_GENDER[sex]
+        where += " AND gender != :other_sex"
+    return where, params
+
+
+def _candidates(s: Session, person: PersonInput, on: dt.date, exclude: int | None,
+                query: list[str]) -> list[_Row]:
+    where, params = _candidate_sql(person, on)
     if exclude is not None:
-        conds.append(p.id != exclude)
-    rows = s.execute(select(p.id, p.given_names, p.family_names, p.aliases, p.birth_date,
-                            p.estimated_age, p.age_estimated_on, p.gender).where(and_(*conds))).all()
-    return [_Row(*r) for r in rows]
+        where += " AND id != :exclude"
+        params["exclude"] = exclude
+    rows = s.connection().execute(text(
+        "SELECT id, birth_date, estimated_age, age_estimated_on, gender, name_key "
+        f"FROM person INDEXED BY ix_person_match WHERE {where}"), params).all()
+    # rapidfuzz over every name and alias of the candidates; token_set_ratio is never below the
+    # final name score, so this cut keeps everyone who can reach the threshold.
+    choices: list[str] = []
+    owners: list[int] = []
+    for i, r in enumerate(rows):
+        for variant in name_variants(r[5] or ""):
+            if variant:
+                choices.append(variant)
+                owners.append(i)
+    keep: set[int] = set()
+    for q in query:
+        for _choice, _score, position in process.extract(
+                q, choices, scorer=fuzz.token_set_ratio, score_cutoff=NAME_THRESHOLD, limit=None):
+            keep.add(owners[position])
+    out = []
+    for i in sorted(keep):
+        r = rows[i]
+        out.append(_Row(r[0], dt.date.fromisoformat(r[1]) if r[1] else None, r[2],
+                        dt.date.fromisoformat(r[3]) if r[3] else None, r[4], name_variants(r[5] or "")))
+    return out
 
 
 def find_duplicates(
@@ -166,16 +195,15 @@ def find_duplicates(
     reg.actor.require("case.read_pii")
     on = today()
     person = person.cleaned(on)
-    query = [" ".join(tokens(person.given_names, person.family_names))] + alias_keys(person.aliases)
-    query = [q for q in query if q]
+    query = [q for q in [" ".join(tokens(person.given_names, person.family_names)),
+                         *alias_keys(person.aliases)] if q]
     if not query:
         return []
     new_sex = counting.sex_of_gender(person.gender)
     with reg.read() as s:
         scored: list[tuple[int, int, _Row, list[str]]] = []
-        for row in _candidates(s, person, on, exclude_person_id):
-            variants = [" ".join(tokens(row.given, row.family))] + alias_keys(row.aliases)
-            name, name_why = _name_score(query, variants)
+        for row in _candidates(s, person, on, exclude_person_id, query):
+            name, name_why = _name_score(query, row.variants)
             if name < NAME_THRESHOLD:
                 continue
             birth, birth_why = _birth_score(person, row, on)
@@ -185,27 +213,35 @@ def find_duplicates(
             total = round(_WEIGHTS[0] * name + _WEIGHTS[1] * birth + _WEIGHTS[2] * sex)
             if total < SCORE_THRESHOLD:
                 continue
-            reasons = [r for r in (name_why, birth_why, sex_why) if r]
-            scored.append((total, name, row, reasons))
-        scored.sort(key=lambda x: (-x[0], -x[1], fold(x[2].family), fold(x[2].given), x[2].id))
-        top = scored[:limit]
-        cases: dict[int, list[tuple[int, str]]] = {}
-        if top:
-            for pid, cid, number in s.execute(
-                select(Case.person_id, Case.id, Case.case_number)
-                .where(Case.person_id.in_([t[2].id for t in top]))
-                .order_by(Case.registration_date, Case.id)
-            ):
-                cases.setdefault(pid, []).append((cid, number))
-        return [
-            DuplicateCandidate(
-                person_id=row.id, name=display_name(row.given, row.family, row.aliases),
-                aliases=tuple(row.aliases), birth_date=row.birth,
-                age=_age(row.birth, row.est, row.est_on, on),
-                sex=counting.sex_of_gender(row.gender),
-                case_numbers=tuple(n for _, n in cases.get(row.id, [])),
-                latest_case_id=cases[row.id][-1][0] if cases.get(row.id) else 0,
-                score=total, name_score=name, reasons=tuple(reasons),
-            )
-            for total, name, row, reasons in top
-        ]
+            scored.append((total, name, row, [r for r in (name_why, birth_why, sex_why) if r]))
+        scored.sort(key=lambda x: (-x[0], -x[1], x[2].variants[0], x[2].id))
+        return _describe(s, scored[:limit], on)
+
+
+def _describe(s: Session, top: list[tuple[int, int, _Row, list[str]]], on: dt.date) -> list[DuplicateCandidate]:
+    """The candidates as the worker sees them (names and case numbers of these persons only)."""
+    if not top:
+        return []
+    ids = json.dumps([row.id for _, _, row, _ in top])
+    people = {r[0]: r for r in s.execute(text(
+        "SELECT id, given_names, family_names, aliases FROM person "
+        "WHERE id IN (SELECT value FROM json_each(:ids))"), {"ids": ids})}
+    cases: dict[int, list[tuple[int, str]]] = {}
+    for pid, cid, number in s.execute(text(
+            "SELECT person_id, id, case_number FROM case_file "
+            "WHERE person_id IN (SELECT value FROM json_each(:ids)) ORDER BY registration_date, id"),
+            {"ids": ids}):
+        cases.setdefault(pid, []).append((cid, number))
+    out = []
+    for total, name, row, reasons in top:
+        _, given, family, aliases_json = people[row.id]
+        aliases = tuple(json.loads(aliases_json or "[]"))
+        own = cases.get(row.id, [])
+        out.append(DuplicateCandidate(
+            person_id=row.id, name=display_name(given, family, aliases), aliases=aliases,
+            birth_date=row.birth, age=counting.age_at(on, row.birth, row.est, row.est_on),
+            sex=counting.sex_of_gender(row.gender), case_numbers=tuple(n for _, n in own),
+            latest_case_id=own[-1][0] if own else 0, score=total, name_score=name,
+            reasons=tuple(reasons),
+        ))
+    return out

@@ -3,8 +3,11 @@
 The key is given to SQLCipher by the ``creator`` function, before any other statement, as
 ``PRAGMA key = "x'<64 hex>'"`` built from bytes we generated and validated — never from user
 text. The stock pysqlcipher dialect would issue a second, empty ``PRAGMA key`` after connecting;
-our dialect subclass leaves keying to the creator. ``NullPool``: one connection per checkout,
-so no connection outlives a lock, and no connection is shared across threads.
+our dialect subclass leaves keying to the creator. A small ``QueuePool`` keeps a few keyed
+connections between units of work: opening one (key, pragmas, schema) and warming its page cache
+(every page read is a decryption) would otherwise cost more than most list queries. A pooled
+connection serves one thread at a time (never ``SingletonThreadPool``), and ``Register.lock``
+disposes the engine, so no connection — and no decrypted page — outlives a lock.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ class KeyedSQLCipherDialect(SQLiteDialect_pysqlcipher):
 
     @classmethod
     def get_pool_class(cls, url: Any) -> type[pool.Pool]:
-        return pool.NullPool
+        return pool.QueuePool
 
 
 registry.register("sqlite.tipdeskcipher", __name__, "KeyedSQLCipherDialect")
@@ -91,7 +94,9 @@ def make_engine(path: Path, key: bytearray) -> Engine:
     engine = create_engine(
         "sqlite+tipdeskcipher://",
         creator=creator,
-        poolclass=pool.NullPool,
+        poolclass=pool.QueuePool,
+        pool_size=2,  # the window's thread and one background operation
+        max_overflow=6,
         hide_parameters=True,  # SQL parameters may hold personal data: keep them out of errors
     )
 

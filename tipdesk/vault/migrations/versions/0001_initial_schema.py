@@ -104,7 +104,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_person'))
     )
     with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.create_index('ix_person_birth_date', ['birth_date'], unique=False)
+        batch_op.create_index('ix_person_match', ['birth_date', 'estimated_age', 'age_estimated_on', 'gender', 'name_key'], unique=False)
 
     op.create_table('register_meta',
     sa.Column('key', sa.String(length=64), nullable=False),
@@ -182,11 +182,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('case_file', schema=None) as batch_op:
         batch_op.create_index('ix_case_file_case_status', ['case_status'], unique=False)
-        batch_op.create_index('ix_case_file_list', ['trafficking_status', 'sex', 'registration_date'], unique=False)
+        batch_op.create_index('ix_case_file_list', ['trafficking_status', 'sex', 'registration_date', 'expl_sexual', 'expl_labour', 'expl_other', 'case_status', 'age_group', 'owner_id'], unique=False)
         batch_op.create_index('ix_case_file_next_followup_due', ['next_followup_due'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_file_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_file_person_id'), ['person_id'], unique=False)
-        batch_op.create_index('ix_case_file_registration_date', ['registration_date'], unique=False)
+        batch_op.create_index('ix_case_file_registration_date', ['registration_date', 'trafficking_status', 'case_status', 'sex', 'age_group', 'expl_sexual', 'expl_labour', 'expl_other', 'owner_id'], unique=False)
 
     op.create_table('draft',
     sa.Column('id', sa.Integer(), nullable=False),
