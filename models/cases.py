@@ -44,7 +44,7 @@ class Person(Base):
     phone: Mapped[str] = mapped_column(String(64), default="")
     email: Mapped[str] = mapped_column(String(200), default="")
     address: Mapped[str] = mapped_column(Text, default="")
-    # derived: folded names for the duplicate warning, "given family|alias|alias" (tipdesk.names)
+    # derived: folded names, "family given|alias|alias" (tipdesk.names): duplicate warning, sorting
     name_key: Mapped[str] = mapped_column(String(400), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -58,6 +58,7 @@ class Person(Base):
         # Covering index of the duplicate warning: candidates by birth date (or estimate) and sex,
         # with the folded names, without reading the person rows.
         Index("ix_person_match", "birth_date", "estimated_age", "age_estimated_on", "gender", "name_key"),
+        Index("ix_person_name_key", "name_key"),  # lists sorted by name
     )
 
 

@@ -44,10 +44,15 @@ def tokens(*parts: str) -> list[str]:
     return words
 
 
+def full_name_key(given_names: str, family_names: str) -> str:
+    """The folded name, family names first (``perez jose``): the order lists sort by."""
+    return " ".join(tokens(family_names, given_names))
+
+
 def name_key(given_names: str, family_names: str, aliases: Iterable[str] = ()) -> str:
-    """``Person.name_key``: the folded full name, then each folded alias, joined by ``|``
-    (``jose perez|pepe``)."""
-    return "|".join([" ".join(tokens(given_names, family_names)), *alias_keys(aliases)])
+    """``Person.name_key``: the folded full name (family first), then each folded alias, joined
+    by ``|`` (``perez jose|pepe``)."""
+    return "|".join([full_name_key(given_names, family_names), *alias_keys(aliases)])
 
 
 def name_variants(key: str) -> list[str]:

@@ -195,15 +195,18 @@ def validate_case(data: CaseInput, rules: CaseRules) -> Problems:
     return p
 
 
-def _rules(s: Session, on: dt.date, born: dt.date | None, age: int | None) -> CaseRules:
-    return CaseRules(on=on, organisations=set(s.scalars(select(Organisation.id))),
-                     owners=set(_owner_ids(s)), born=born, age_at_registration=age)
-
-
-def _owner_ids(s: Session) -> Iterable[int]:
-    roles = PERMISSIONS["case.write"]
-    return s.scalars(select(UserAccount.id).where(UserAccount.active.is_(True),
-                                                  UserAccount.role.in_(sorted(roles))))
+def _rules(s: Session, data: CaseInput, on: dt.date, born: dt.date | None, age: int | None) -> CaseRules:
+    """The rules' view of the register, for the organisation and owner this input names."""
+    organisations: set[int] = set()
+    if data.identified_by_org_id is not None and s.get(Organisation, data.identified_by_org_id):
+        organisations.add(data.identified_by_org_id)
+    owners: set[int] = set()
+    if data.owner_id is not None:
+        user = s.get(UserAccount, data.owner_id)
+        if user is not None and user.active and user.role in PERMISSIONS["case.write"]:
+            owners.add(user.id)
+    return CaseRules(on=on, organisations=organisations, owners=owners, born=born,
+                     age_at_registration=age)
 
 
 def list_owners(reg: Register) -> list[OwnerInfo]:
@@ -250,9 +253,15 @@ def _route_snapshot(events: Iterable[RouteEvent]) -> list[dict]:
     return [{f: as_audit(getattr(e, f)) for f in _ROUTE_FIELDS} for e in events]
 
 
-def _apply_route(s: Session, case: Case, route: tuple[RouteEventInput, ...], p: Problems) -> list[RouteEvent]:
-    existing = {e.id: e for e in s.scalars(select(RouteEvent).where(RouteEvent.case_id == case.id)
-                                           .order_by(RouteEvent.id))}
+def _load_route(s: Session, case: Case) -> list[RouteEvent]:
+    if case.id is None:
+        return []
+    return list(s.scalars(select(RouteEvent).where(RouteEvent.case_id == case.id).order_by(RouteEvent.id)))
+
+
+def _apply_route(s: Session, case: Case, route: tuple[RouteEventInput, ...], p: Problems,
+                 current: list[RouteEvent]) -> list[RouteEvent]:
+    existing = {e.id: e for e in current}
     kept: list[RouteEvent] = []
     for i, event in enumerate(route):
         if event.id is not None and event.id not in existing:
@@ -307,7 +316,7 @@ def register_case(
             born = row_person.birth_date
             age = counting.age_at(data.registration_date, born, row_person.estimated_age,
                                   row_person.age_estimated_on) if data.registration_date else None
-        problems.extend(validate_case(data, _rules(s, on, born, age)))
+        problems.extend(validate_case(data, _rules(s, data, on, born, age)))
         initial = statuses.TraffickingStatusChange(trafficking_status, data.registration_date,
                                                    decided_by or None, clean_text(status_note))
         problems.raise_if_any()
@@ -327,7 +336,7 @@ def register_case(
         row.trafficking_status, row.case_status = initial.status, "Active"
         s.add(row)
         s.flush()
-        route = _apply_route(s, row, data.route, problems)
+        route = _apply_route(s, row, data.route, problems, [])
         problems.raise_if_any()
         statuses.add_trafficking_status(s, reg.actor, row, initial, on, first=True)
         statuses.apply_case_status_change(
@@ -369,7 +378,7 @@ def update_case(
         else:
             born, est, est_on = row_person.birth_date, row_person.estimated_age, row_person.age_estimated_on
         age = counting.age_at(data.registration_date, born, est, est_on) if data.registration_date else None
-        problems.extend(validate_case(data, _rules(s, on, born, age)))
+        problems.extend(validate_case(data, _rules(s, data, on, born, age)))
         if new_person is not None and born is not None:
             first = s.execute(select(Case.registration_date).where(
                 Case.person_id == row_person.id, Case.id != case.id)
@@ -382,13 +391,13 @@ def update_case(
         problems.raise_if_any()
 
         before = snapshot(case, _AUDITED)
-        route_before = _route_snapshot(s.scalars(select(RouteEvent).where(
-            RouteEvent.case_id == case.id).order_by(RouteEvent.id)))
+        current_route = _load_route(s, case)
+        route_before = _route_snapshot(current_route)
         if new_person is not None:
             change_person(s, reg.actor, row_person, new_person)
         old_registration = case.registration_date
         _apply_case(case, data)
-        route = _apply_route(s, case, data.route, problems)
+        route = _apply_route(s, case, data.route, problems, current_route)
         problems.raise_if_any()
         refresh_case(case, row_person, office_country(s), [e.country for e in route])
         if case.registration_date != old_registration:
@@ -428,9 +437,9 @@ def get_case(reg: Register, case_id: int) -> CaseDetail:
     """Open a case with everything attached; audited as ``case_viewed``."""
     reg.actor.require("case.read")
     with reg.write() as s:
-        case = load_case(s, case_id)
-        audit.record(s, reg.actor, "case_viewed", "case", case.id, {"case_number": case.case_number})
-        return build_case_detail(s, case, can_see_pii(reg.actor))
+        detail = build_case_detail(s, int(case_id), can_see_pii(reg.actor))
+        audit.record(s, reg.actor, "case_viewed", "case", detail.id, {"case_number": detail.case_number})
+        return detail
 
 
 def find_case_id(reg: Register, case_number: str) -> int:

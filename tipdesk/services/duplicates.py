@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tipdesk import counting
-from tipdesk.names import alias_keys, name_variants, tokens
+from tipdesk.names import alias_keys, full_name_key, name_variants
 from tipdesk.services.common import today
 from tipdesk.services.persons import PersonInput, display_name
 from tipdesk.vault.register import Register
@@ -123,48 +123,69 @@ def _years_back(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _candidate_sql(person: PersonInput, on: dt.date) -> tuple[str, dict[str, object]]:
-    """Conditions on ``ix_person_match`` columns only."""
+def _candidate_branches(person: PersonInput, on: dt.date) -> tuple[list[str], dict[str, object]]:
+    """Conditions on ``ix_person_match`` columns, one per index range (joined by UNION ALL so
+    that each is a range of the index, not a scan of it)."""
     params: dict[str, object] = {}
     estimate_fits = ("(estimated_age IS NULL OR "
                      "(CAST(substr(age_estimated_on, 1, 4) AS INTEGER) - estimated_age) "
                      "BETWEEN :year_lo AND :year_hi)")
+    branches: list[str] = []
     if person.birth_date is not None:
         b = person.birth_date
-        params.update(lo11=_years_back(b, 11).isoformat(), hi11=_years_back(b, -11).isoformat(),
-                      lo2=_years_back(b, 2).isoformat(), hi2=_years_back(b, -2).isoformat(),
-                      md=f"{b.month:02d}-{b.day:02d}", dm=f"{b.day:02d}-{b.month:02d}",
-                      year_lo=b.year - 6, year_hi=b.year + 6)
-        age = ("((birth_date BETWEEN :lo11 AND :hi11 AND (birth_date BETWEEN :lo2 AND :hi2 "
-               "OR substr(birth_date, 6) IN (:md, :dm))) OR (birth_date IS NULL AND "
-               + estimate_fits + "))")
+        params.update(lo2=_years_back(b, 2).isoformat(), hi2=_years_back(b, -2).isoformat(),
+                      year_lo=b.year - 5, year_hi=b.year + 5)
+        # the same day and month (or swapped) in a year mistyped by up to eleven years
+        days = {_years_back(b, k) for k in range(-11, 12)}
+        if b.day <= 12:
+            swapped = dt.date(b.year, b.day, b.month)
+            days |= {_years_back(swapped, k) for k in range(-11, 12)}
+        for i, day in enumerate(sorted(days)):
+            params[f"d{i}"] = day.isoformat()
+        same_day = ", ".join(f":d{i}" for i in range(len(days)))
+        branches += ["birth_date BETWEEN :lo2 AND :hi2",
+                     f"birth_date IN ({same_day}) AND NOT (birth_date BETWEEN :lo2 AND :hi2)",
+                     "birth_date IS NULL AND " + estimate_fits]
     else:
         age_now = counting.age_at(on, None, person.estimated_age, person.age_estimated_on)
         if age_now is None:
-            age = "1"
+            branches.append("1")
         else:
             year = on.year - age_now
             params.update(lo=dt.date(max(year - 6, 1), 1, 1).isoformat(),
                           hi=dt.date(min(year + 6, 9999), 12, 31).isoformat(),
                           year_lo=year - 6, year_hi=year + 6)
-            age = "(birth_date BETWEEN :lo AND :hi OR (birth_date IS NULL AND " + estimate_fits + "))"
+            branches += ["birth_date BETWEEN :lo AND :hi", "birth_date IS NULL AND " + estimate_fits]
+    common = []
     sex = counting.sex_of_gender(person.gender)
-    where = age
     if sex in _OTHER_SEX_GENDER:
         params["other_sex"] = _OTHER_SEX_GENDER[sex]
-        where += " AND gender != :other_sex"
-    return where, params
+        common.append("gender != :other_sex")
+    # Some word of the name or an alias starts with the same three letters as one of the
+    # entered words (a typing error rarely hits the start of every word).
+    starts = sorted({w[:3] for q in _query_words(person) for w in q.split()})
+    for i, start in enumerate(starts):
+        params[f"n{i}"] = f"% {start}%"
+    if starts:
+        common.append("(" + " OR ".join(
+            f"(' ' || replace(name_key, '|', ' ')) LIKE :n{i}" for i in range(len(starts))) + ")")
+    return [" AND ".join([b, *common]) for b in branches], params
+
+
+def _query_words(person: PersonInput) -> list[str]:
+    return [q for q in [full_name_key(person.given_names, person.family_names),
+                        *alias_keys(person.aliases)] if q]
 
 
 def _candidates(s: Session, person: PersonInput, on: dt.date, exclude: int | None,
                 query: list[str]) -> list[_Row]:
-    where, params = _candidate_sql(person, on)
+    branches, params = _candidate_branches(person, on)
     if exclude is not None:
-        where += " AND id != :exclude"
+        branches = [f"{b} AND id != :exclude" for b in branches]
         params["exclude"] = exclude
-    rows = s.connection().execute(text(
-        "SELECT id, birth_date, estimated_age, age_estimated_on, gender, name_key "
-        f"FROM person INDEXED BY ix_person_match WHERE {where}"), params).all()
+    select_ = ("SELECT id, birth_date, estimated_age, age_estimated_on, gender, name_key "
+               "FROM person INDEXED BY ix_person_match WHERE ")
+    rows = s.connection().execute(text(" UNION ALL ".join(select_ + b for b in branches)), params).all()
     # rapidfuzz over every name and alias of the candidates; token_set_ratio is never below the
     # final name score, so this cut keeps everyone who can reach the threshold.
     choices: list[str] = []
@@ -195,8 +216,7 @@ def find_duplicates(
     reg.actor.require("case.read_pii")
     on = today()
     person = person.cleaned(on)
-    query = [q for q in [" ".join(tokens(person.given_names, person.family_names)),
-                         *alias_keys(person.aliases)] if q]
+    query = _query_words(person)
     if not query:
         return []
     new_sex = counting.sex_of_gender(person.gender)

@@ -52,7 +52,7 @@ class CaseFilter:
     registered_from: dt.date | None = None
     registered_to: dt.date | None = None  # inclusive
     owner_id: int | None = None  # NO_OWNER: cases without an owner
-    overdue_followup: bool = False  # a follow-up not done, not cancelled, due before today
+    overdue_followup: bool = False  # a scheduled follow-up (not done, not cancelled) due before today
 
 
 @dataclass(frozen=True)
@@ -193,8 +193,9 @@ class _Where:
                 self.sql.append("c.owner_id = :owner_id")
                 self.params["owner_id"] = int(f.owner_id)
         if f.overdue_followup:
-            self.sql.append("EXISTS (SELECT 1 FROM followup f WHERE f.case_id = c.id AND "
-                            "f.done_date IS NULL AND f.cancelled_on IS NULL AND f.due_date < :today)")
+            # Driven from the follow-up queue index (status, due date): the overdue ones are few.
+            self.sql.append("c.id IN (SELECT f.case_id FROM followup AS f WHERE f.status = 'Scheduled' "
+                            "AND f.due_date < :today AND f.done_date IS NULL AND f.cancelled_on IS NULL)")
             self.params["today"] = on.isoformat()
         self.ordered_by_list_index = len(f.trafficking_status) == 1 and len(f.sex) == 1
 
@@ -216,7 +217,7 @@ class _Where:
 _ORDER = {
     "registration_date": ["c.registration_date"],
     "case_number": ["c.case_number"],
-    "name": ["lower(p.family_names)", "lower(p.given_names)"],
+    "name": ["p.name_key"],  # folded: accents and case do not change the order
     "trafficking_status": ["c.trafficking_status", "c.registration_date"],
     "case_status": ["c.case_status", "c.registration_date"],
     "age": ["c.age_at_registration"],

@@ -105,6 +105,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.create_index('ix_person_match', ['birth_date', 'estimated_age', 'age_estimated_on', 'gender', 'name_key'], unique=False)
+        batch_op.create_index('ix_person_name_key', ['name_key'], unique=False)
 
     op.create_table('register_meta',
     sa.Column('key', sa.String(length=64), nullable=False),
