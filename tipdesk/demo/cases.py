@@ -368,6 +368,7 @@ def run_cases(ctx: DemoContext) -> None:
     next_person = 1
     next_case = 1
     created_persons: set[int] = set()
+    keys: dict[tuple[str, ...], str] = {}  # folded names, memoised: names repeat a lot
     country = ctx.office.country
     for batch in ctx.batches(plans):
         persons_rows, case_rows, ts_rows, cs_rows, route_rows = [], [], [], [], []
@@ -391,7 +392,9 @@ def run_cases(ctx: DemoContext) -> None:
                     person.estimated_age, iso(person_input.age_estimated_on), person.gender,
                     js(person.citizenships), js(person.languages), person.identity_number,
                     person.phone, person.email, person.address,
-                    name_key(person.given, person.family, person.aliases),
+                    keys.get((person.given, person.family, *person.aliases))
+                    or keys.setdefault((person.given, person.family, *person.aliases),
+                                       name_key(person.given, person.family, person.aliases)),
                     stamp, stamp,
                 ))
             age = counting.age_at(reg_date, person.birth, person.estimated_age, person.estimated_on)

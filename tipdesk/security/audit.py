@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from models import AuditEvent, UtcDateTime, utcnow
@@ -57,10 +57,11 @@ def event_hash(
     return sha256_hex(json.dumps(form, separators=(",", ":"), ensure_ascii=False))
 
 
+_HEAD = text("SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1")
+
+
 def _head(session: Session) -> tuple[int, str]:
-    row = session.execute(
-        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
+    row = session.execute(_HEAD).first()
     return (row[0], row[1]) if row else (0, GENESIS)
 
 
@@ -102,16 +103,19 @@ def record_many(session: Session, actor: Actor | None, events: Iterable[PendingE
             last_id, at_text, user_id, username, pending.action, pending.entity,
             pending.entity_id, details_hash, prev,
         )
-        rows.append(AuditEvent(
+        rows.append(dict(
             id=last_id, at=_TS.process_result_value(at_text, None), user_id=user_id,
             username=username, action=pending.action, entity=pending.entity,
             entity_id=pending.entity_id, details=details_text, details_hash=details_hash,
-            prev_hash=prev, hash=digest,
+            erased_at=None, prev_hash=prev, hash=digest,
         ))
         prev = digest
-    session.add_all(rows)
+    # A Core insert (not the ORM unit of work): every change of the application writes here,
+    # so this path is kept short. Pending ORM changes are flushed first, as before.
     session.flush()
-    return rows
+    if rows:
+        session.execute(insert(AuditEvent.__table__), rows)
+    return [AuditEvent(**row) for row in rows]
 
 
 def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:

@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from models import (
@@ -195,16 +195,22 @@ def validate_case(data: CaseInput, rules: CaseRules) -> Problems:
     return p
 
 
+_REFERENCES = text(
+    "SELECT (SELECT count(*) FROM organisation WHERE id = :org), "
+    "(SELECT role FROM user_account WHERE id = :owner AND active = 1)")
+
+
 def _rules(s: Session, data: CaseInput, on: dt.date, born: dt.date | None, age: int | None) -> CaseRules:
     """The rules' view of the register, for the organisation and owner this input names."""
     organisations: set[int] = set()
-    if data.identified_by_org_id is not None and s.get(Organisation, data.identified_by_org_id):
-        organisations.add(data.identified_by_org_id)
     owners: set[int] = set()
-    if data.owner_id is not None:
-        user = s.get(UserAccount, data.owner_id)
-        if user is not None and user.active and user.role in PERMISSIONS["case.write"]:
-            owners.add(user.id)
+    if data.identified_by_org_id is not None or data.owner_id is not None:
+        found_org, owner_role = s.execute(_REFERENCES, {"org": data.identified_by_org_id,
+                                                        "owner": data.owner_id}).one()
+        if found_org:
+            organisations.add(data.identified_by_org_id)
+        if owner_role in PERMISSIONS["case.write"]:
+            owners.add(data.owner_id)
     return CaseRules(on=on, organisations=organisations, owners=owners, born=born,
                      age_at_registration=age)
 
@@ -379,7 +385,7 @@ def update_case(
             born, est, est_on = row_person.birth_date, row_person.estimated_age, row_person.age_estimated_on
         age = counting.age_at(data.registration_date, born, est, est_on) if data.registration_date else None
         problems.extend(validate_case(data, _rules(s, data, on, born, age)))
-        if new_person is not None and born is not None:
+        if new_person is not None and born is not None and born != row_person.birth_date:
             first = s.execute(select(Case.registration_date).where(
                 Case.person_id == row_person.id, Case.id != case.id)
                 .order_by(Case.registration_date).limit(1)).scalar()
@@ -390,6 +396,7 @@ def update_case(
             _check_registration_move(s, case, data.registration_date, problems)
         problems.raise_if_any()
 
+        country = office_country(s)  # read before anything changes: no flush in between
         before = snapshot(case, _AUDITED)
         current_route = _load_route(s, case)
         route_before = _route_snapshot(current_route)
@@ -399,15 +406,16 @@ def update_case(
         _apply_case(case, data)
         route = _apply_route(s, case, data.route, problems, current_route)
         problems.raise_if_any()
-        refresh_case(case, row_person, office_country(s), [e.country for e in route])
-        if case.registration_date != old_registration:
-            _move_registration_entries(s, case, old_registration)
+        refresh_case(case, row_person, country, [e.country for e in route])
         diff = audit.changes(before, snapshot(case, _AUDITED))
         route_after = _route_snapshot(route)
         if route_after != route_before:
             diff["route"] = [route_before, route_after]
         if diff:
-            case.updated_at = utcnow()
+            case.updated_at = utcnow()  # before the flush below: one UPDATE of the case row
+        if case.registration_date != old_registration:
+            _move_registration_entries(s, case, old_registration)
+        if diff:
             audit.record(s, reg.actor, "case_changed", "case", case.id, diff)
         return build_case_detail(s, case, can_see_pii(reg.actor))
 

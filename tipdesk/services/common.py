@@ -7,13 +7,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy import text
+from sqlalchemy.orm import Session, joinedload
 
 from models import Case, vocab
 from models.countries import is_country
 from tipdesk.errors import ConflictError, FieldProblem, NotFound, ValidationError
 from tipdesk.security.roles import Actor
-from tipdesk.vault.register import META_COUNTRY, get_meta, own_office
+from tipdesk.vault.register import META_COUNTRY, own_office
 
 T = TypeVar("T")
 
@@ -149,7 +150,8 @@ def check_length(problems: Problems, field: str, value: str, limit: int, what: s
 
 
 def load_case(s: Session, case_id: int) -> Case:
-    case = s.get(Case, case_id)
+    """The case and its person, in one query."""
+    case = s.get(Case, case_id, options=[joinedload(Case.person)])
     if case is None:
         raise NotFound("That case does not exist (it may be in another register).")
     return case
@@ -164,8 +166,11 @@ def check_version(case: Case, expected_version: int | None) -> None:
         )
 
 
+_COUNTRY = text("SELECT value FROM register_meta WHERE key = :key")
+
+
 def office_country(s: Session) -> str:
-    country = get_meta(s, META_COUNTRY)
+    country = s.execute(_COUNTRY, {"key": META_COUNTRY}).scalar()
     return country or (own_office(s).country or "")
 
 

@@ -3,12 +3,14 @@ entered — similar names (typing errors, given and family names swapped, accent
 a compatible birth date or age and sex — ranked by a score from 0 to 100.
 
 Two stages keep it fast at 100,000 persons. SQL picks the candidates from one covering index
-(``ix_person_match``: birth date, estimated age, sex and folded names), so no person row is
-read: a birth date within two years, or on the same day and month within eleven years (a
-mistyped year), or an estimated age that fits, or an unknown age; and not the other sex.
-rapidfuzz then scores the folded names of those candidates. The worker links the new case to an
-existing person (``cases.register_case(person_id=…)``) or confirms a new one
-(``dismissed_duplicates=…`` keeps that decision in the audit trail).
+(``ix_person_match``: birth date, estimated age, sex and folded names), by index ranges, so no
+person row is read: a birth date within two years, or on the same day and month (or swapped)
+in a year mistyped by up to eleven, or an estimated age that fits, or an unknown age; not the
+other sex; and some word of a name or alias starting with the same three letters as an entered
+word (a typing error rarely hits the start of every word). rapidfuzz then scores those
+candidates' folded names. The worker links the new case to an existing person
+(``cases.register_case(person_id=…)``) or confirms a new one (``dismissed_duplicates=…`` keeps
+that decision in the audit trail).
 """
 
 from __future__ import annotations

@@ -226,6 +226,8 @@ def change_person(s: Session, actor: Actor, person: Person, data: PersonInput) -
     """Apply ``data`` to ``person`` inside the caller's transaction: derived columns of all the
     person's cases follow, and the change is audited. Returns the audited changes."""
     before = snapshot(person, PERSON_FIELDS)
+    if before == snapshot(data, PERSON_FIELDS):
+        return {}  # nothing changed: leave the row (and its cases) alone
     apply_person(person, data)
     after = snapshot(person, PERSON_FIELDS)
     diff = audit.changes(before, after)

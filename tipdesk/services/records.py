@@ -326,7 +326,7 @@ def _day(value: str | None) -> dt.date | None:
 
 
 def _moment(value: str) -> dt.datetime:
-    return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(value)  # stored as ...Z: an aware UTC time
 
 
 def _strs(value: str | None) -> tuple[str, ...]:

@@ -14,16 +14,17 @@ search looks at case numbers only.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz.distance import OSA
-from sqlalchemy import select, text
+from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
-from models import UserAccount, vocab
+from models import vocab
 from tipdesk.errors import UsageError
 from tipdesk.services.common import Page, can_see_pii, today
 from tipdesk.services.persons import display_name
@@ -282,18 +283,63 @@ class _Query:
         return [_FTS_IN] if self.fts_hits is not None else []
 
 
+_FTS_COUNT = text("SELECT count(*) FROM case_search WHERE case_search MATCH :q")
+
+
 def _fts_count(s: Session, expression: str) -> int:
-    return int(s.execute(text("SELECT count(*) FROM case_search WHERE case_search MATCH :q"),
-                         {"q": expression}).scalar() or 0)
+    return int(s.execute(_FTS_COUNT, {"q": expression}).scalar() or 0)
+
+
+@functools.lru_cache(maxsize=256)
+def _sql(statement: str) -> TextClause:
+    """A compiled ``text()`` per distinct statement (statements are built from fixed parts)."""
+    return text(statement)
+
+
+def _page_sql(q: _Query, sort: str, descending: bool, pii: bool) -> tuple[str, str]:
+    """The ids of a page, in order (no person is read unless sorting by name)."""
+    order, sort = _order_by(sort, descending, pii)
+    join = " JOIN person AS p ON p.id = c.person_id" if sort == "name" else ""
+    return (f"SELECT c.id FROM {q.source(sort)}{join}{q.where.clause(q.conditions())}{order}"
+            " LIMIT :limit OFFSET :offset"), order
 
 
 def _page_ids(s: Session, q: _Query, sort: str, descending: bool, pii: bool, offset: int,
               limit: int) -> list[int]:
-    order, sort = _order_by(sort, descending, pii)
-    join = " JOIN person AS p ON p.id = c.person_id" if sort == "name" else ""
-    sql = (f"SELECT c.id FROM {q.source(sort)}{join}{q.where.clause(q.conditions())}{order}"
-           " LIMIT :limit OFFSET :offset")
-    return list(s.execute(text(sql), {**q.where.params, "limit": limit, "offset": offset}).scalars())
+    sql, _ = _page_sql(q, sort, descending, pii)
+    return list(s.execute(_sql(sql), {**q.where.params, "limit": limit, "offset": offset}).scalars())
+
+
+_ROW_COLUMNS = (
+    "c.id, c.case_number, c.registration_date, c.sex, c.age_at_registration, c.age_group, "
+    "c.trafficking_status, c.case_status, "
+    "(SELECT group_concat(value, char(31)) FROM json_each(c.exploitation)) AS exploitation, "
+    "c.scope, coalesce(o.display_name, '') AS owner_name, c.next_followup_due, c.high_risk, "
+    "json_extract(p.citizenships, '$[0]') AS citizenship")
+_NAME_COLUMNS = ", p.given_names, p.family_names, json_extract(p.aliases, '$[0]') AS alias"
+
+
+def _page_rows(s: Session, q: _Query, sort: str, descending: bool, pii: bool, offset: int,
+               limit: int) -> list[CaseSummary]:
+    """One statement: the page's ids by the planned path, then their rows, persons and owners
+    (SQLite does not flatten a subquery with LIMIT into a join, so the plan stays)."""
+    inner, order = _page_sql(q, sort, descending, pii)
+    sql = (f"SELECT {_ROW_COLUMNS}{_NAME_COLUMNS if pii else ''} FROM ({inner}) AS page "
+           "JOIN case_file AS c ON c.id = page.id JOIN person AS p ON p.id = c.person_id "
+           f"LEFT JOIN user_account AS o ON o.id = c.owner_id{order}")
+    rows = s.execute(_sql(sql), {**q.where.params, "limit": limit, "offset": offset}).all()
+    return [_summary(r, pii) for r in rows]
+
+
+def _summary(r, pii: bool) -> CaseSummary:  # noqa: ANN001  (a result row)
+    name = display_name(r.given_names, r.family_names, (r.alias,) if r.alias else ()) if pii else ""
+    return CaseSummary(
+        r.id, r.case_number, name, dt.date.fromisoformat(r.registration_date), r.sex,
+        r.age_at_registration, r.age_group, r.trafficking_status, r.case_status,
+        tuple(r.exploitation.split("\x1f")) if r.exploitation else (), r.citizenship, r.scope,
+        r.owner_name, dt.date.fromisoformat(r.next_followup_due) if r.next_followup_due else None,
+        bool(r.high_risk),
+    )
 
 
 def _count(s: Session, q: _Query) -> int:
@@ -302,35 +348,17 @@ def _count(s: Session, q: _Query) -> int:
     if q.text_only:
         return int(q.fts_hits or 0)
     sql = f"SELECT count(*) FROM {q.source('count')}{q.where.clause(q.conditions())}"
-    return int(s.execute(text(sql), q.where.params).scalar() or 0)
+    return int(s.execute(_sql(sql), q.where.params).scalar() or 0)
 
 
 def _summary_rows(s: Session, ids: Sequence[int], pii: bool) -> list[CaseSummary]:
-    """List rows of ``ids`` in that order (persons and owners read for these rows only)."""
+    """List rows of ``ids`` in that order."""
     if not ids:
         return []
-    names = ", p.given_names, p.family_names, p.aliases" if pii else ""
-    rows = s.execute(text(
-        "SELECT c.id, c.case_number, c.registration_date, c.sex, c.age_at_registration, c.age_group, "
-        "c.trafficking_status, c.case_status, c.exploitation, c.scope, c.owner_id, "
-        "c.next_followup_due, c.high_risk, p.citizenships" + names +
-        " FROM case_file AS c JOIN person AS p ON p.id = c.person_id "
-        "WHERE c.id IN (SELECT value FROM json_each(:ids))"), {"ids": json.dumps(list(ids))}).all()
-    owner_ids = sorted({r.owner_id for r in rows if r.owner_id is not None})
-    owners = dict(s.execute(select(UserAccount.id, UserAccount.display_name)
-                            .where(UserAccount.id.in_(owner_ids))).all()) if owner_ids else {}
-    by_id = {}
-    for r in rows:
-        citizenships = json.loads(r.citizenships) if r.citizenships else []
-        name = display_name(r.given_names, r.family_names, json.loads(r.aliases or "[]")) if pii else ""
-        by_id[r.id] = CaseSummary(
-            r.id, r.case_number, name, dt.date.fromisoformat(r.registration_date), r.sex,
-            r.age_at_registration, r.age_group, r.trafficking_status, r.case_status,
-            tuple(json.loads(r.exploitation or "[]")), citizenships[0] if citizenships else None,
-            r.scope, owners.get(r.owner_id, ""),
-            dt.date.fromisoformat(r.next_followup_due) if r.next_followup_due else None,
-            bool(r.high_risk),
-        )
+    sql = (f"SELECT {_ROW_COLUMNS}{_NAME_COLUMNS if pii else ''} FROM case_file AS c "
+           "JOIN person AS p ON p.id = c.person_id LEFT JOIN user_account AS o ON o.id = c.owner_id "
+           "WHERE c.id IN (SELECT value FROM json_each(:ids))")
+    by_id = {r.id: _summary(r, pii) for r in s.execute(_sql(sql), {"ids": json.dumps(list(ids))})}
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -347,9 +375,9 @@ def list_cases(
         q = _Query(s, flt, pii)
         if q.nothing:
             return CasePage((), 0, offset, limit, q.approximate)
-        ids = _page_ids(s, q, sort, descending, pii, offset, limit)
-        total = offset + len(ids) if len(ids) < limit and (ids or offset == 0) else _count(s, q)
-        return CasePage(tuple(_summary_rows(s, ids, pii)), total, offset, limit, q.approximate)
+        rows = _page_rows(s, q, sort, descending, pii, offset, limit)
+        total = offset + len(rows) if len(rows) < limit and (rows or offset == 0) else _count(s, q)
+        return CasePage(tuple(rows), total, offset, limit, q.approximate)
 
 
 def count_cases(reg: Register, flt: CaseFilter = CaseFilter()) -> int:
