@@ -281,7 +281,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
                                 org_code=args.org_code, progress=progress)
     if args.recovery_key_out:
         files.atomic_write(Path(args.recovery_key_out), (result.recovery_key + "\n").encode())
-    print(f"Done in {result.seconds['total']:.1f} s. Synthetic people only — never enter real data here.")
+    steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.seconds.items() if name != "total")
+    print(f"Done in {result.seconds['total']:.1f} s ({steps}).")
+    print("Synthetic people only — never enter real data here.")
     print("Users: admin (the password you gave), " + ", ".join(
         f"{name} ({password})" for name, password in DEMO_PASSWORDS.items()) + ".")
     print(f"Recovery key: {result.recovery_key}")

@@ -24,6 +24,7 @@ from tipdesk.demo.context import (
     js,
     pick,
     ri,
+    sample,
     weighted,
 )
 from tipdesk.names import fold, name_key
@@ -228,7 +229,7 @@ def _draw_case(rng: random.Random, index: int, person: _PersonPlan, offset: int)
         extra = weighted(rng, data.SEX_EXPLOITATION)
         if extra not in sex_types:
             sex_types.append(extra)
-    control = rng.sample(_CONTROL, ri(rng, 1, 3))
+    control = sample(rng, _CONTROL, ri(rng, 1, 3))
     recruitment = [pick(rng, _RECRUITMENT)] if rng.random() < 0.7 else []
     relationship = weighted(rng, _RELATIONSHIPS)
     ident = rng.random()

@@ -220,6 +220,16 @@ def pick(rng: random.Random, items: Sequence[Any]) -> Any:
     return items[int(rng.random() * len(items))]
 
 
+def sample(rng: random.Random, items: Sequence[Any], k: int) -> list[Any]:
+    """``k`` different items in random order (a partial shuffle; faster than ``rng.sample``)."""
+    pool = list(items)
+    n = len(pool)
+    for i in range(min(k, n)):
+        j = i + int(rng.random() * (n - i))
+        pool[i], pool[j] = pool[j], pool[i]
+    return pool[:k]
+
+
 def ri(rng: random.Random, low: int, high: int) -> int:
     """A whole number from ``low`` to ``high`` inclusive (one draw; faster than ``randint``)."""
     return low + int(rng.random() * (high - low + 1))

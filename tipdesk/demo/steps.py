@@ -9,7 +9,7 @@ import datetime as dt
 from models import vocab
 from tipdesk.demo import data
 from tipdesk.demo.cases import run_cases
-from tipdesk.demo.context import DemoContext, DemoRuleBroken, Step, flag, iso, js, js_dict, pick, ri, weighted
+from tipdesk.demo.context import DemoContext, DemoRuleBroken, Step, flag, iso, js, js_dict, pick, ri, sample, weighted
 from tipdesk.services.organisations import OrganisationInput, add_organisation
 from tipdesk.services.records import JusticeStageInput, ReferralInput
 from tipdesk.services.justice import stage_problems
@@ -58,11 +58,11 @@ def run_screenings(ctx: DemoContext) -> None:
         rows = []
         for case in batch:
             screened = rng.random() < 0.7
-            acts = rng.sample(_ACTS, ri(rng, 1, 3))
-            means = rng.sample(_MEANS, ri(rng, 1, 2))
+            acts = sample(rng, _ACTS, ri(rng, 1, 3))
+            means = sample(rng, _MEANS, ri(rng, 1, 2))
             drop = pick(rng, ("act", "means", "purpose"))
             indicator_count = ri(rng, 0, 6)
-            indicators = rng.sample(_INDICATORS, indicator_count)
+            indicators = sample(rng, _INDICATORS, indicator_count)
             note = pick(rng, _OVERRIDE_NOTES)
             child_without_means = rng.random() < 0.5
             if not screened:
