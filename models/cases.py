@@ -128,9 +128,11 @@ class Case(Base):
         CheckConstraint("scope IN ('Domestic','Transnational','Unknown')", name="scope"),
         # Both list indexes hold every filter column, so that a filtered page or count never
         # reads case rows it does not show (each page read is a decryption): the first walks
-        # cases newest first, the second serves one status and one sex in date order.
+        # cases newest first (and holds the sort columns too), the second serves one status
+        # and one sex in date order.
         Index("ix_case_file_registration_date", "registration_date", "trafficking_status",
-              "case_status", "sex", "age_group", "expl_sexual", "expl_labour", "expl_other", "owner_id"),
+              "case_status", "sex", "age_group", "expl_sexual", "expl_labour", "expl_other", "owner_id",
+              "age_at_registration", "next_followup_due", "case_number"),
         Index("ix_case_file_list", "trafficking_status", "sex", "registration_date", "expl_sexual",
               "expl_labour", "expl_other", "case_status", "age_group", "owner_id"),
         Index("ix_case_file_case_status", "case_status"),

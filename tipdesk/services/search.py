@@ -154,12 +154,13 @@ def _similar_words(s: Session, words: list[str]) -> list[list[str]] | None:
 # Plans (checked with EXPLAIN QUERY PLAN in the cases benchmark):
 # - one trafficking status and one sex, newest first: ix_case_file_list gives the order;
 # - other filters, newest first: walk ix_case_file_registration_date (it holds every filter
-#   column) from the newest and stop at the page's last row;
-# - a text search with few hits (``FTS_DRIVEN``): look the hits up by id and sort them;
+#   and sort column) from the newest and stop at the page's last row; other sorts scan it and
+#   sort, still without reading case rows; by name: persons in name order, then their cases;
+# - few possible matches (``FEW``: a rare word, few overdue follow-ups): look them up by id;
 # - the total: a covering index scan, or the full-text index alone for a text without filters.
 # A page query touches case_file only; persons are read for the rows of the page.
 
-FTS_DRIVEN = 400
+FEW = 400  # candidates looked up by id rather than found by walking an index
 _FLAGS = {"Sexual exploitation": "expl_sexual", "Forced labour": "expl_labour",
           vocab.OTHER_EXPLOITATION: "expl_other"}
 _FTS_IN = "c.id IN (SELECT rowid FROM case_search WHERE case_search MATCH :fts)"
@@ -194,9 +195,8 @@ class _Where:
                 self.sql.append("c.owner_id = :owner_id")
                 self.params["owner_id"] = int(f.owner_id)
         if f.overdue_followup:
-            # Driven from the follow-up queue index (status, due date): the overdue ones are few.
-            self.sql.append("c.id IN (SELECT f.case_id FROM followup AS f WHERE f.status = 'Scheduled' "
-                            "AND f.due_date < :today AND f.done_date IS NULL AND f.cancelled_on IS NULL)")
+            # From the follow-up queue index (status, due date).
+            self.sql.append(f"c.id IN ({_OVERDUE_CASES})")
             self.params["today"] = on.isoformat()
         self.ordered_by_list_index = len(f.trafficking_status) == 1 and len(f.sex) == 1
 
@@ -245,7 +245,10 @@ class _Query:
         self.where = _Where(f, today())
         self.approximate = False
         self.fts_hits: int | None = None
+        self.overdue: int | None = None
         self.nothing = False
+        if f.overdue_followup:
+            self.overdue = int(s.execute(_OVERDUE_COUNT, {"today": self.where.params["today"]}).scalar() or 0)
         words = words_of(f.text)
         if f.text.strip() and not words:
             self.nothing = True  # only punctuation: nothing can match
@@ -272,17 +275,31 @@ class _Query:
         return self.fts_hits is not None and not self.where.sql
 
     def source(self, sort: str) -> str:
-        """``case_file AS c`` with the access path this request should take."""
-        if self.fts_hits is not None and self.fts_hits <= FTS_DRIVEN:
-            return "case_file AS c NOT INDEXED"  # the hits, by id
-        if sort == "registration_date" and not self.where.ordered_by_list_index:
-            return "case_file AS c INDEXED BY ix_case_file_registration_date"
-        return "case_file AS c"
+        """``case_file AS c`` with the access path this request should take (whatever the
+        planner's statistics say: a register grows without ANALYZE)."""
+        if self.few_hits:
+            return "case_file AS c NOT INDEXED"  # the few candidates, by id
+        if self.where.ordered_by_list_index and sort in ("registration_date", "count"):
+            return "case_file AS c INDEXED BY ix_case_file_list"
+        if sort == "count" and not self.where.sql:
+            return "case_file AS c"  # count(*) of a whole table: SQLite's own shortcut
+        # Every filter and sort column is in this index: a scan of it (and a sort) never reads
+        # a case row.
+        return "case_file AS c INDEXED BY ix_case_file_registration_date"
+
+    @property
+    def few_hits(self) -> bool:
+        """Few cases can match at all (a rare word, or few overdue follow-ups): look them up."""
+        return ((self.fts_hits is not None and self.fts_hits <= FEW)
+                or (self.overdue is not None and self.overdue <= FEW))
 
     def conditions(self) -> list[str]:
         return [_FTS_IN] if self.fts_hits is not None else []
 
 
+_OVERDUE_CASES = ("SELECT f.case_id FROM followup AS f WHERE f.status = 'Scheduled' "
+                  "AND f.due_date < :today AND f.done_date IS NULL AND f.cancelled_on IS NULL")
+_OVERDUE_COUNT = text(f"SELECT count(DISTINCT case_id) FROM ({_OVERDUE_CASES})")
 _FTS_COUNT = text("SELECT count(*) FROM case_search WHERE case_search MATCH :q")
 
 
@@ -299,15 +316,25 @@ def _sql(statement: str) -> TextClause:
 def _page_sql(q: _Query, sort: str, descending: bool, pii: bool) -> tuple[str, str]:
     """The ids of a page, in order (no person is read unless sorting by name)."""
     order, sort = _order_by(sort, descending, pii)
-    join = " JOIN person AS p ON p.id = c.person_id" if sort == "name" else ""
-    return (f"SELECT c.id FROM {q.source(sort)}{join}{q.where.clause(q.conditions())}{order}"
+    if sort == "name" and not q.few_hits:
+        # Persons in name order, then their cases: the page's first rows come first.
+        source = ("person AS p INDEXED BY ix_person_name_key "
+                  "CROSS JOIN case_file AS c ON c.person_id = p.id")
+    elif sort == "name":
+        source = f"{q.source(sort)} JOIN person AS p ON p.id = c.person_id"
+    else:
+        source = q.source(sort)
+    return (f"SELECT c.id FROM {source}{q.where.clause(q.conditions())}{order}"
             " LIMIT :limit OFFSET :offset"), order
 
 
 def _page_ids(s: Session, q: _Query, sort: str, descending: bool, pii: bool, offset: int,
               limit: int) -> list[int]:
     sql, _ = _page_sql(q, sort, descending, pii)
-    return list(s.execute(_sql(sql), {**q.where.params, "limit": limit, "offset": offset}).scalars())
+    # Up to every id of the register: straight from the driver (named parameters are the
+    # driver's own style too), without a result object per row.
+    cursor = s.connection().exec_driver_sql(sql, {**q.where.params, "limit": limit, "offset": offset})
+    return [row[0] for row in cursor.cursor.fetchall()]
 
 
 _ROW_COLUMNS = (
@@ -325,7 +352,7 @@ def _page_rows(s: Session, q: _Query, sort: str, descending: bool, pii: bool, of
     (SQLite does not flatten a subquery with LIMIT into a join, so the plan stays)."""
     inner, order = _page_sql(q, sort, descending, pii)
     sql = (f"SELECT {_ROW_COLUMNS}{_NAME_COLUMNS if pii else ''} FROM ({inner}) AS page "
-           "JOIN case_file AS c ON c.id = page.id JOIN person AS p ON p.id = c.person_id "
+           "CROSS JOIN case_file AS c ON c.id = page.id CROSS JOIN person AS p ON p.id = c.person_id "
            f"LEFT JOIN user_account AS o ON o.id = c.owner_id{order}")
     rows = s.execute(_sql(sql), {**q.where.params, "limit": limit, "offset": offset}).all()
     return [_summary(r, pii) for r in rows]

@@ -187,7 +187,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_case_file_next_followup_due', ['next_followup_due'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_file_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_file_person_id'), ['person_id'], unique=False)
-        batch_op.create_index('ix_case_file_registration_date', ['registration_date', 'trafficking_status', 'case_status', 'sex', 'age_group', 'expl_sexual', 'expl_labour', 'expl_other', 'owner_id'], unique=False)
+        batch_op.create_index('ix_case_file_registration_date', ['registration_date', 'trafficking_status', 'case_status', 'sex', 'age_group', 'expl_sexual', 'expl_labour', 'expl_other', 'owner_id', 'age_at_registration', 'next_followup_due', 'case_number'], unique=False)
 
     op.create_table('draft',
     sa.Column('id', sa.Integer(), nullable=False),
