@@ -283,3 +283,12 @@ def test_unknown_case_is_not_found(reg):
         cases.find_case_id(reg, "OAS-2025-9999")
     case = add_case(reg)
     assert cases.find_case_id(reg, case.case_number.lower()) == case.id
+
+
+def test_an_actual_victim_at_registration_needs_the_deciding_body_with_the_other_problems(reg):
+    with pytest.raises(ValidationError) as exc:
+        cases.register_case(reg, case_input(), person_input(gender="Robot"),
+                            trafficking_status="ActualVictimOfTrafficking")
+    assert {"decided_by", "gender"} <= set(problems_of(exc))
+    with reg.read() as s:
+        assert s.execute(text("SELECT count(*) FROM person")).scalar() == 0

@@ -117,6 +117,9 @@ class _CasePlan:
 
 
 def _draw_person(rng: random.Random, index: int) -> _PersonPlan:
+    # Draws may depend on earlier draws, never on today or the office: the same stream whatever
+    # the date.
+    rand = rng.random
     group = weighted(rng, data.SEX_AGE_SHARES)
     if group in ("woman", "girl"):
         gender = "Feminine"
@@ -130,169 +133,167 @@ def _draw_person(rng: random.Random, index: int) -> _PersonPlan:
         age = ri(rng, 17, 40)
     else:
         age = 18 + min(int(rng.expovariate(1 / 9)), 47)
-    knowledge = rng.random()
+    knowledge = rand()
     citizenship = weighted(rng, data.CITIZENSHIP_SHARES)
-    dual = rng.random() < 0.03 and citizenship == "JAM"
-    second = pick(rng, ("USA", "GBR", "CAN"))
+    citizenships = [citizenship] if citizenship else []
+    if citizenship == "JAM" and rand() < 0.03:
+        citizenships.append(pick(rng, ("USA", "GBR", "CAN")))
     pool = data.NAME_POOL_OF[citizenship]
     sex_key = "M" if gender in ("Masculine", "TransgenderMasculine") else "F"
     given = pick(rng, data.GIVEN[pool][sex_key])
-    if pool == "english" and rng.random() < 0.15:
+    if pool == "english" and rand() < 0.15:
         given = f"{given} {pick(rng, data.GIVEN[pool][sex_key])}"
     family = pick(rng, data.FAMILY[pool])
-    if pool == "spanish" and rng.random() < 0.4:
+    if pool == "spanish" and rand() < 0.4:
         family = f"{family} {pick(rng, data.FAMILY[pool])}"
-    alias = pick(rng, data.NICKNAMES) if rng.random() < 0.15 else ""
+    alias = pick(rng, data.NICKNAMES) if rand() < 0.15 else ""
     days_into_year = ri(rng, 0, 364)
     offset = ri(rng, 0, YEARS_OF_CASES * 365)
-    has_id, id_digits = rng.random() < 0.5, ri(rng, 100_000_000, 999_999_999)
-    has_phone, phone_digits = rng.random() < 0.6, ri(rng, 2_000_000, 9_999_999)
-    has_email, email_n = rng.random() < 0.15, ri(rng, 1, 99)
-    has_address, house, street = rng.random() < 0.5, ri(rng, 1, 120), pick(rng, _STREETS)
-    place = pick(rng, data.JAMAICAN_PLACES)
     # Birth counts back from the epoch by the registration offset and the age: whatever today is,
     # the same seed gives the same birth date.
     birth = EPOCH - dt.timedelta(days=offset + age * 365 + days_into_year)
-    languages = {"english": ["en"], "guyanese": ["en"], "spanish": ["es"], "haitian": ["ht", "fr"],
-                 "burmese": ["my"]}[pool]
-    if citizenship and citizenship != "JAM" and pool != "english" and rng.random() < 0.3:
+    languages = _LANGUAGES[pool]
+    if citizenship and citizenship != "JAM" and pool != "english" and rand() < 0.3:
         languages = [*languages, "en"]
-    identity = ""
-    if has_id:
-        identity = (f"{str(id_digits)[:3]}-{str(id_digits)[3:6]}-{str(id_digits)[6:]}"
-                    if citizenship == "JAM" else f"P{id_digits % 10_000_000:07d}")
-    email = ""
-    if has_email:
+    identity = phone = email = address = ""
+    if rand() < 0.5:
+        digits = str(ri(rng, 100_000_000, 999_999_999))
+        identity = f"{digits[:3]}-{digits[3:6]}-{digits[6:]}" if citizenship == "JAM" else f"P{digits[2:]}"
+    if rand() < 0.6:
+        digits = str(ri(rng, 2_000_000, 9_999_999))
+        phone = f"876-{digits[:3]}-{digits[3:]}"
+    if rand() < 0.15:
         local = ".".join(fold(f"{given.split()[0]} {family.split()[0] if family else ''}").split())
-        email = f"{local}{email_n}@example.com"
-    plan = _PersonPlan(
+        email = f"{local}{ri(rng, 1, 99)}@example.com"
+    if rand() < 0.5:
+        address = f"{ri(rng, 1, 120)} {pick(rng, _STREETS)}, {pick(rng, data.JAMAICAN_PLACES)}"
+    return _PersonPlan(
         index=index, given=given, family=family, aliases=[alias] if alias else [], gender=gender,
         birth=birth if knowledge < 0.80 else None,
         estimated_age=age if 0.80 <= knowledge < 0.95 else None, age_target=age,
-        citizenships=[c for c in (citizenship, second if dual else "") if c],
-        languages=languages, identity_number=identity,
-        phone=f"876-{str(phone_digits)[:3]}-{str(phone_digits)[3:]}" if has_phone else "",
-        email=email, address=f"{house} {street}, {place}" if has_address else "", offset=offset,
+        citizenships=citizenships, languages=languages, identity_number=identity, phone=phone,
+        email=email, address=address, offset=offset,
     )
-    return plan
+
+
+_LANGUAGES = {"english": ["en"], "guyanese": ["en"], "spanish": ["es"], "haitian": ["ht", "fr"],
+              "burmese": ["my"]}
 
 
 def _draw_forms(rng: random.Random, person: _PersonPlan) -> list[str]:
     child = person.age_target < 18
     table = data.FORMS["child" if child else ("M" if person.gender in ("Masculine", "TransgenderMasculine") else "F")]
     first = weighted(rng, table)
-    second = weighted(rng, table)
     r = rng.random()
     if r < 0.03:
         return []
-    if r < 0.11 and second != first:
-        return [first, second]
+    if r < 0.11:
+        second = weighted(rng, table)
+        if second != first:
+            return [first, second]
     return [first]
 
 
 def _draw_route(rng: random.Random, person: _PersonPlan) -> list[tuple[str, str | None, str, int | None]]:
     citizenship = person.citizenships[0] if person.citizenships else ""
     r = rng.random()
-    recruited_days = ri(rng, 30, 900)
-    exploited_days = ri(rng, 1, recruited_days)
-    dated = rng.random() < 0.75
-    jam_place, jam_place2 = pick(rng, data.JAMAICAN_PLACES), pick(rng, data.JAMAICAN_PLACES)
-    abroad = weighted(rng, data.ABROAD)
-    transit_pick = rng.random()
-    home_place = pick(rng, data.FOREIGN_PLACES.get(citizenship, ["Kingston"]))
-    abroad_place = pick(rng, data.FOREIGN_PLACES[abroad])
-    rec = recruited_days if dated else None
-    exp = exploited_days if dated else None
-    if r < 0.10:
+    if r < 0.10 or (not citizenship and r >= 0.55):
         return []
+    recruited = ri(rng, 30, 900)
+    exploited = ri(rng, 1, recruited)
+    dated = rng.random() < 0.75
+    rec = recruited if dated else None
+    exp = exploited if dated else None
+    exploited_in = pick(rng, data.JAMAICAN_PLACES)
     if citizenship == "JAM":
+        recruited_in = pick(rng, data.JAMAICAN_PLACES)
         if r < 0.82:
-            return [("Recruitment", "JAM", jam_place, rec), ("Exploitation", "JAM", jam_place2, exp)]
-        return [("Recruitment", "JAM", jam_place, rec), ("Exploitation", abroad, abroad_place, exp)]
+            return [("Recruitment", "JAM", recruited_in, rec), ("Exploitation", "JAM", exploited_in, exp)]
+        abroad = weighted(rng, data.ABROAD)
+        return [("Recruitment", "JAM", recruited_in, rec),
+                ("Exploitation", abroad, pick(rng, data.FOREIGN_PLACES[abroad]), exp)]
     if not citizenship:
-        return [("Exploitation", "JAM", jam_place2, exp)] if r < 0.55 else []
-    events: list[tuple[str, str | None, str, int | None]] = [("Recruitment", citizenship, home_place, rec)]
+        return [("Exploitation", "JAM", exploited_in, exp)]
+    events: list[tuple[str, str | None, str, int | None]] = [
+        ("Recruitment", citizenship, pick(rng, data.FOREIGN_PLACES.get(citizenship, ["Kingston"])), rec)]
     transits = data.TRANSIT.get(citizenship, [])
-    if transits and transit_pick < 0.5:
-        country = transits[int(transit_pick * 2 * len(transits)) % len(transits)]
-        mid = (recruited_days + exploited_days) // 2 if dated else None
+    if transits and rng.random() < 0.5:
+        country = pick(rng, transits)
+        mid = (recruited + exploited) // 2 if dated else None
         events.append(("Transit", country, data.FOREIGN_PLACES[country][0], mid))
-    events.append(("Exploitation", "JAM", jam_place2, exp))
+    events.append(("Exploitation", "JAM", exploited_in, exp))
     return events
 
 
 def _draw_case(rng: random.Random, index: int, person: _PersonPlan, offset: int) -> _CasePlan:
+    rand = rng.random
     forms = _draw_forms(rng, person)
-    industry = weighted(rng, data.LABOUR_INDUSTRIES)
-    sex_types = [weighted(rng, data.SEX_EXPLOITATION)]
-    if rng.random() < 0.15:
-        extra = weighted(rng, data.SEX_EXPLOITATION)
-        if extra not in sex_types:
-            sex_types.append(extra)
+    industry = weighted(rng, data.LABOUR_INDUSTRIES) if _LABOUR & set(forms) else None
+    sex_types: list[str] = []
+    if "SexualExploitation" in forms:
+        sex_types.append(weighted(rng, data.SEX_EXPLOITATION))
+        if rand() < 0.15:
+            extra = weighted(rng, data.SEX_EXPLOITATION)
+            if extra not in sex_types:
+                sex_types.append(extra)
     control = sample(rng, _CONTROL, ri(rng, 1, 3))
-    recruitment = [pick(rng, _RECRUITMENT)] if rng.random() < 0.7 else []
+    recruitment = [pick(rng, _RECRUITMENT)] if rand() < 0.7 else []
     relationship = weighted(rng, _RELATIONSHIPS)
-    ident = rng.random()
-    partner = weighted(rng, _IDENTIFIERS)
-    identified_by = partner if ident < 0.70 else ("self" if ident < 0.85 else None)
-    gap = ri(rng, 0, 2) if rng.random() < 0.75 else None
+    ident = rand()
+    identified_by = weighted(rng, _IDENTIFIERS) if ident < 0.70 else ("self" if ident < 0.85 else None)
+    gap = ri(rng, 0, 2) if rand() < 0.75 else None
     route = _draw_route(rng, person)
-    consent_given = rng.random() < 0.92
-    consent = (consent_given, consent_given and rng.random() < 0.95,
-               consent_given and rng.random() < 0.85, consent_given and rng.random() < 0.80)
+    consent_given = rand() < 0.92
+    consent = (consent_given, consent_given and rand() < 0.95,
+               consent_given and rand() < 0.85, consent_given and rand() < 0.80)
     owner_role = weighted(rng, _OWNERS)
-    police = rng.random() < 0.45
-    police_number = ri(rng, 1, 99_999)
-    witness = police and rng.random() < 0.4
-    note = pick(rng, _NOTES) if rng.random() < 0.3 else ""
+    police = rand() < 0.45
+    police_number = ri(rng, 1, 99_999) if police else 0
+    witness = police and rand() < 0.4
+    note = pick(rng, _NOTES) if rand() < 0.3 else ""
     # trafficking status
-    r = rng.random()
-    decider = weighted(rng, data.DECIDERS)
+    r = rand()
     if r < 0.10:
         initial = (ACTUAL, "Police")
     elif r < 0.16:
         initial = (NOT_A_VICTIM, None)
     else:
         initial = (POSSIBLE, None)
-    change_days = ri(rng, 14, 240)
-    c = rng.random()
-    not_note = pick(rng, data.NOT_A_VICTIM_NOTES)
     status_change = None
+    not_note = ""
     if initial[0] == POSSIBLE:
+        c = rand()
         if c < 0.50:
-            status_change = (change_days, ACTUAL, decider, "")
+            status_change = (ri(rng, 14, 240), ACTUAL, weighted(rng, data.DECIDERS), "")
         elif c < 0.65:
-            status_change = (change_days, NOT_A_VICTIM, None, not_note)
+            not_note = pick(rng, data.NOT_A_VICTIM_NOTES)
+            status_change = (ri(rng, 14, 240), NOT_A_VICTIM, None, not_note)
+    elif initial[0] == NOT_A_VICTIM:
+        not_note = pick(rng, data.NOT_A_VICTIM_NOTES)
     # case status
-    k = rng.random()
-    follow_days, close_after = ri(rng, 30, 200), ri(rng, 90, 720)
-    direct_close = ri(rng, 60, 400)
-    reason = pick(rng, data.CLOSURE_REASONS)
-    referred_reason = pick(rng, data.REFERRED_REASONS)
-    via_followup = rng.random() < 0.6
     changes: list[tuple[int, str, str]] = []
-    final_not = initial[0] == NOT_A_VICTIM or (status_change and status_change[1] == NOT_A_VICTIM)
-    if final_not:
+    if not_note:
         at = status_change[0] if status_change else 0
-        changes.append((at + 1 + follow_days % 30, "Closed", "Not a victim of trafficking: " + not_note))
-    elif k < 0.45:
-        status = "Closed" if k < 0.35 else "ClosedReferred"
-        why = reason if status == "Closed" else referred_reason
-        if via_followup:
-            changes += [(follow_days, "FollowUp", ""), (follow_days + close_after, status, why)]
-        else:
-            changes.append((direct_close, status, why))
-    elif k < 0.70:
-        changes.append((follow_days, "FollowUp", ""))
+        changes.append((at + ri(rng, 1, 30), "Closed", "Not a victim of trafficking: " + not_note))
+    else:
+        k = rand()
+        if k < 0.45:
+            status = "Closed" if k < 0.35 else "ClosedReferred"
+            why = pick(rng, data.CLOSURE_REASONS if status == "Closed" else data.REFERRED_REASONS)
+            if rand() < 0.6:
+                follow = ri(rng, 30, 200)
+                changes += [(follow, "FollowUp", ""), (follow + ri(rng, 90, 720), status, why)]
+            else:
+                changes.append((ri(rng, 60, 400), status, why))
+        elif k < 0.70:
+            changes.append((ri(rng, 30, 200), "FollowUp", ""))
     return _CasePlan(
-        index=index, person=person, offset=offset, forms=forms,
-        labour_industry=industry if _LABOUR & set(forms) else None,
-        sex_exploitation=sex_types if "SexualExploitation" in forms else [],
-        control=control, recruitment=recruitment, relationship=relationship,
-        identified_by=identified_by, age_when_trafficked_gap=gap, route=route, consent=consent,
-        owner_role=owner_role, police_reference=police, police_number=police_number,
-        victim_as_witness=witness, note=note, initial=initial, status_change=status_change,
-        case_changes=changes,
+        index=index, person=person, offset=offset, forms=forms, labour_industry=industry,
+        sex_exploitation=sex_types, control=control, recruitment=recruitment,
+        relationship=relationship, identified_by=identified_by, age_when_trafficked_gap=gap,
+        route=route, consent=consent, owner_role=owner_role, police_reference=police,
+        police_number=police_number, victim_as_witness=witness, note=note, initial=initial,
+        status_change=status_change, case_changes=changes,
     )
 
 

@@ -57,16 +57,15 @@ def run_screenings(ctx: DemoContext) -> None:
     for batch in ctx.batches(ctx.cases):
         rows = []
         for case in batch:
-            screened = rng.random() < 0.7
+            if rng.random() >= 0.7:  # not screened
+                continue
             acts = sample(rng, _ACTS, ri(rng, 1, 3))
             means = sample(rng, _MEANS, ri(rng, 1, 2))
             drop = pick(rng, ("act", "means", "purpose"))
-            indicator_count = ri(rng, 0, 6)
-            indicators = sample(rng, _INDICATORS, indicator_count)
+            indicators = sample(rng, _INDICATORS, ri(rng, 0, 6))
             note = pick(rng, _OVERRIDE_NOTES)
+            # drawn for every screened case: whether the case is a child depends on today
             child_without_means = rng.random() < 0.5
-            if not screened:
-                continue
             _, decided, body = case.status_history[0]
             purposes = list(case.exploitation) or ["Other"]
             if decided == NOT_A_VICTIM:
@@ -119,19 +118,19 @@ def run_referrals(ctx: DemoContext) -> None:
     for batch in ctx.batches(ctx.cases):
         rows = []
         for case in batch:
+            # Draws depend on earlier draws only (never on today), as the context requires.
             incoming = rng.random() < 0.6
-            in_reason = weighted(rng, _REASONS)
-            outgoing = weighted(rng, _OUTGOING)
+            in_reason = weighted(rng, _REASONS) if incoming else None
             drafts = [(ri(rng, 0, 300), pick(rng, targets), weighted(rng, _REASONS),
-                       weighted(rng, _OUTCOMES),
-                       ri(rng, 0, 30), pick(rng, _DETAILS)) for _ in range(2)]
+                       weighted(rng, _OUTCOMES), ri(rng, 0, 30), pick(rng, _DETAILS))
+                      for _ in range(weighted(rng, _OUTGOING))]
             referred_back = ri(rng, 0, 20)
             referred_to = pick(rng, targets)
             found: list[ReferralInput] = []
             if incoming and case.identified_by_org_id is not None:
                 found.append(ReferralInput("In", case.identified_by_org_id, case.registration_date,
                                            in_reason, "", "Accepted", case.registration_date))
-            for days, target, reason, outcome, answer, details in drafts[:outgoing]:
+            for days, target, reason, outcome, answer, details in drafts:
                 day = case.registration_date + dt.timedelta(days=days)
                 if day > today:
                     continue

@@ -22,7 +22,6 @@ from models import (
     Case,
     CaseSequence,
     CaseStatusEntry,
-    Organisation,
     Person,
     RouteEvent,
     TraffickingStatusEntry,
@@ -325,6 +324,7 @@ def register_case(
         problems.extend(validate_case(data, _rules(s, data, on, born, age)))
         initial = statuses.TraffickingStatusChange(trafficking_status, data.registration_date,
                                                    decided_by or None, clean_text(status_note))
+        problems.extend(statuses.trafficking_change_problems(initial))
         problems.raise_if_any()
         if new_person is not None:
             apply_person(row_person, new_person)
