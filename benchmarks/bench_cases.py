@@ -5,6 +5,7 @@ directly on the same register for comparison."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import statistics
 import time
@@ -116,6 +117,7 @@ def _wall_and_cpu_ms(fn: Callable[[], object]) -> tuple[float, float]:
 
 
 def run(ctx: Context) -> list[Figure]:
+    global NOTES
     figures: list[Figure] = []
     demo = demo_register(ctx)
     n = demo.cases
@@ -137,6 +139,7 @@ def run(ctx: Context) -> list[Figure]:
         target = copy.with_name(copy.name + suffix)
         if source.exists():
             shutil.copyfile(source, target)
+            target.chmod(0o600)
         elif target.exists():
             target.unlink()
     reg = open_register(demo.path, "admin", DEMO_PASSWORD)
@@ -211,5 +214,11 @@ def run(ctx: Context) -> list[Figure]:
         raw.close()
         recorder.close()
         reg.close()
+    try:
+        load = os.getloadavg()
+        NOTES = NOTES.rstrip() + (f"\nLoad average at the end of the run: {load[0]:.1f} / {load[1]:.1f} / "
+                                  f"{load[2]:.1f} (1/5/15 min; other programs on the same cores).\n")
+    except OSError:
+        pass
     return figures
 
