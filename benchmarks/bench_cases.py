@@ -25,7 +25,7 @@ from tipdesk.vault.register import Register, open_register
 
 SECTION = "cases"
 TITLE = "Case register: search, lists, case records, duplicate warning, demo data"
-NOTES = """
+_NOTES = """
 Register: `tipdesk demo PATH --cases 100000` (seed 1), timed end to end as a command (Argon2id
 calibration and one key slot per demo user included), then opened as the demo administrator.
 Each figure is the median of repeated calls of the service the window uses (permission check,
@@ -39,6 +39,7 @@ duplicate check's raw figure is its candidate query alone (the service adds rapi
 Filter of the list and count figures: trafficking status Possible, sex Female, sexual
 exploitation, registered 2022-01-01 to 2024-12-31.
 """
+NOTES = _NOTES
 
 REPEAT = 15
 
@@ -216,7 +217,7 @@ def run(ctx: Context) -> list[Figure]:
         reg.close()
     try:
         load = os.getloadavg()
-        NOTES = NOTES.rstrip() + (f"\nLoad average at the end of the run: {load[0]:.1f} / {load[1]:.1f} / "
+        NOTES = _NOTES.rstrip() + (f"\nLoad average at the end of the run: {load[0]:.1f} / {load[1]:.1f} / "
                                   f"{load[2]:.1f} (1/5/15 min; other programs on the same cores).\n")
     except OSError:
         pass
