@@ -15,7 +15,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlcipher3
@@ -75,7 +75,7 @@ class Register:
     actor: Actor
     register_id: str
     _engine: Engine | None
-    _key: bytearray
+    _key: bytearray = field(repr=False)
     # An idle connection held while unlocked: without it every transaction's close would be the
     # last one, and SQLite would checkpoint and delete the WAL each time (slow, and it fsyncs).
     _anchor: sqlcipher3.Connection | None = None

@@ -1,0 +1,1 @@
+"""The tipdesk window (PySide6). Talks to the core only through ``tipdesk`` services."""

@@ -1,0 +1,202 @@
+"""Start the window: ``run_gui(path)`` is what ``tipdesk open [PATH]`` calls.
+
+Sets up the Qt application (Fusion style, the app icon, translations), routes Qt's own
+messages into logging without personal data, keeps one tipdesk per register, and walks from
+the start screen (or a given path) to the login dialog over the main window.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QLibraryInfo,
+    QLocale,
+    QObject,
+    Qt,
+    QtMsgType,
+    QTranslator,
+    qInstallMessageHandler,
+)
+from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+
+from tipdesk import __version__
+from tipdesk.errors import EXIT_NOT_A_REGISTER, EXIT_OK, TipdeskError
+from tipdesk.settings import Settings, log_dir
+from tipdesk.vault.register import CreatedRegister, check_register_file
+from ui.i18n import tr
+from ui.operations import OperationRunner
+from ui.single_instance import RegisterGuard
+
+log = logging.getLogger("tipdesk.ui")
+
+EXIT_IN_USE = 6  # the same code as "that place cannot be used" on the command line
+_QUOTED = re.compile(r"(\"[^\"]*\"|'[^']*'|«[^»]*»)")
+_LEVELS = {
+    QtMsgType.QtDebugMsg: logging.DEBUG,
+    QtMsgType.QtInfoMsg: logging.INFO,
+    QtMsgType.QtWarningMsg: logging.WARNING,
+    QtMsgType.QtCriticalMsg: logging.ERROR,
+    QtMsgType.QtFatalMsg: logging.CRITICAL,
+}
+
+
+def scrub(message: str) -> str:
+    """Qt's messages quote object names and texts, which could be personal: drop the quotes."""
+    return _QUOTED.sub("'…'", message)[:500]
+
+
+def _qt_message(mode: QtMsgType, context: object, message: str) -> None:
+    category = getattr(context, "category", None) or "qt"
+    logging.getLogger(f"qt.{category}").log(_LEVELS.get(mode, logging.WARNING), "%s", scrub(message))
+
+
+def setup_logging() -> None:
+    """Log to a rotating file in the per-user log folder (no names, no SQL parameters ever)."""
+    root = logging.getLogger()
+    if any(getattr(h, "_tipdesk", False) for h in root.handlers):
+        return
+    try:
+        folder = log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            folder / "tipdesk.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    except OSError:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler._tipdesk = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)  # never statements or parameters
+
+
+def app_icon() -> QIcon:
+    """The application icon: from resources/ when it exists, else a theme icon placeholder."""
+    here = Path(__file__).resolve().parent.parent / "resources" / "icons"
+    for name in ("tipdesk.svg", "tipdesk.png"):
+        if (here / name).exists():
+            return QIcon(str(here / name))
+    return QIcon.fromTheme("security-high", QApplication.style().standardIcon(
+        QApplication.style().StandardPixmap.SP_DriveHDIcon))
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    """The one QApplication (created once; tests and the screenshot command reuse it)."""
+    app = QApplication.instance()
+    if app is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication(argv if argv is not None else [sys.argv[0]])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("tipdesk")
+    app.setApplicationDisplayName("tipdesk")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("tipdesk")
+    app.setDesktopFileName("tipdesk")
+    app.setStyle("Fusion")
+    app.setWindowIcon(app_icon())
+    load_translations(app, Settings.load().language)
+    return app
+
+
+def load_translations(app: QApplication, language: str) -> None:
+    """Qt's own catalogue and tipdesk's, when one exists for ``language``."""
+    if not language or language == "en":
+        return
+    locale = QLocale(language)
+    qt = QTranslator(app)
+    if qt.load(locale, "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        app.installTranslator(qt)
+    own = QTranslator(app)
+    folder = Path(__file__).resolve().parent.parent / "resources" / "translations"
+    if own.load(locale, "tipdesk", "_", str(folder)):
+        app.installTranslator(own)
+
+
+class Session(QObject):
+    """Opens one register in one window: single-instance lock, window, login."""
+
+    def __init__(self, path: Path, created: CreatedRegister | None = None) -> None:
+        super().__init__()
+        from ui.main_window import MainWindow
+
+        self.path = Path(path)
+        self.guard = RegisterGuard(self.path, self)
+        self.window: MainWindow | None = None
+        self._created = created
+        self._window_cls = MainWindow
+        self.failure = ""  # why start() refused: not_a_register, activated, in_use
+
+    def start(self, parent: QWidget | None = None) -> bool:
+        """Show the window (and the login dialog). False when the register cannot be used."""
+        if self._created is None:
+            try:
+                check_register_file(self.path)
+            except TipdeskError as exc:
+                self.failure = "not_a_register"
+                QMessageBox.warning(parent, tr("App", "tipdesk"), str(exc))
+                return False
+        in_use = self.guard.acquire()
+        if in_use is not None:
+            self.failure = "activated" if in_use.activated else "in_use"
+            if in_use.activated:
+                print(tr("App", "tipdesk: {file} is already open in another tipdesk window; "
+                         "that window was brought forward.").format(file=self.path.name), file=sys.stderr)
+            else:
+                where = tr("App", " on the computer {host}").format(host=in_use.host) if in_use.host else ""
+                QMessageBox.warning(parent, tr("App", "Register in use"), tr(
+                    "App", "{file} is open in another tipdesk{where}. Only one tipdesk at a time may "
+                    "use a register. Close it there, then try again.").format(file=self.path.name, where=where))
+            if self._created is not None:
+                self._created.register.close()
+            return False
+        window = self._window_cls(self.path, OperationRunner())
+        self.guard.activation_requested.connect(window.activate_from_elsewhere)
+        window.destroyed.connect(lambda *_: self.guard.release())
+        self.window = window
+        window.show()
+        if self._created is not None:
+            window.attach(self._created.register)
+            self._created = None
+        else:
+            window.show_login()
+        return True
+
+    def stop(self) -> None:
+        self.guard.release()
+
+
+def run_gui(path: Path | None) -> int:
+    """Open the window on ``path`` (or the start screen) and run until it closes."""
+    setup_logging()
+    app = make_application()
+    previous = qInstallMessageHandler(_qt_message)
+    try:
+        session: Session | None = None
+        if path is not None:
+            session = Session(path)
+            if not session.start():
+                session.stop()
+                return {"activated": EXIT_OK, "in_use": EXIT_IN_USE}.get(session.failure, EXIT_NOT_A_REGISTER)
+        else:
+            while session is None:
+                from ui.start import StartDialog
+
+                start = StartDialog(OperationRunner(app))
+                if start.exec() != QDialog.DialogCode.Accepted or start.path is None:
+                    return EXIT_OK
+                candidate = Session(start.path, start.created)
+                if candidate.start():
+                    session = candidate
+                else:
+                    candidate.stop()
+        code = app.exec()
+        session.stop()
+        return code
+    finally:
+        qInstallMessageHandler(previous)
