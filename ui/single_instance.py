@@ -61,9 +61,10 @@ class RegisterGuard(QObject):
         if self._lock.tryLock(200):
             self._serve()
             return None
-        ok, pid, host, _app = self._lock.getLockInfo()
+        info = self._lock.getLockInfo()  # (pid, host, app), or () when unreadable
+        pid, host = (int(info[0]), str(info[1])) if isinstance(info, tuple) and len(info) >= 2 else (0, "")
         activated = ask_to_activate(self.register)
-        return InUse(activated=activated, host=host if ok else "", pid=pid if ok else 0)
+        return InUse(activated=activated, host=host, pid=pid)
 
     def _serve(self) -> None:
         name = server_name(self.register)
@@ -79,18 +80,28 @@ class RegisterGuard(QObject):
         assert self._server is not None
         while self._server.hasPendingConnections():
             sock = self._server.nextPendingConnection()
-            sock.readyRead.connect(lambda s=sock: self._read(s))
-            sock.disconnected.connect(sock.deleteLater)
+            sock.readyRead.connect(self._read)
+            if sock.bytesAvailable():
+                self._read_from(sock)
 
-    def _read(self, sock: QLocalSocket) -> None:
+    @Slot()
+    def _read(self) -> None:
+        sock = self.sender()
+        if isinstance(sock, QLocalSocket):
+            self._read_from(sock)
+
+    def _read_from(self, sock: QLocalSocket) -> None:
         data = bytes(sock.readAll().data())
         if data.startswith(ACTIVATE.strip()):
             self.activation_requested.emit()
-        sock.disconnectFromServer()
+        sock.readyRead.disconnect(self._read)
+        sock.abort()
+        sock.deleteLater()
 
     def release(self) -> None:
         if self._server is not None:
             self._server.close()
+            self._server.deleteLater()
             self._server = None
         if self._lock.isLocked():
             self._lock.unlock()
