@@ -290,6 +290,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_screenshots(args: argparse.Namespace) -> int:
+    # Offscreen unless told otherwise: the pictures need no display (set before Qt loads).
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from ui.screenshots import run_screenshots  # lazily, like the window
+
+    register = register_path(args.register) if args.register else None
+    password = password_from(args) if register is not None else None
+    return run_screenshots(Path(args.dir), register, args.user if register else None, password)
+
+
 # --- the parser ---------------------------------------------------------------------------------
 
 def _add_auth(p: argparse.ArgumentParser) -> None:
@@ -423,6 +433,12 @@ def _gui_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("open", help="open the window (the default without a command)")
     p.add_argument("path", nargs="?")
     p.set_defaults(handler=cmd_open)
+    p = sub.add_parser("screenshots", help="render the main windows offscreen into PNG files")
+    p.add_argument("dir", help="folder for the pictures, e.g. docs/screenshots")
+    p.add_argument("--register", metavar="PATH",
+                   help="a register to show (default: a new one with synthetic data only)")
+    _add_auth(p)
+    p.set_defaults(handler=cmd_screenshots)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,7 +8,6 @@ the start screen (or a given path) to the login dialog over the main window.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import re
 import sys
 from pathlib import Path
@@ -25,9 +24,9 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
-from tipdesk import __version__
+from tipdesk import __version__, logs
 from tipdesk.errors import EXIT_NOT_A_REGISTER, EXIT_OK, TipdeskError
-from tipdesk.settings import Settings, log_dir
+from tipdesk.settings import Settings
 from tipdesk.vault.register import CreatedRegister, check_register_file
 from ui.i18n import tr
 from ui.operations import OperationRunner
@@ -53,27 +52,7 @@ def scrub(message: str) -> str:
 
 def _qt_message(mode: QtMsgType, context: object, message: str) -> None:
     category = getattr(context, "category", None) or "qt"
-    logging.getLogger(f"qt.{category}").log(_LEVELS.get(mode, logging.WARNING), "%s", scrub(message))
-
-
-def setup_logging() -> None:
-    """Log to a rotating file in the per-user log folder (no names, no SQL parameters ever)."""
-    root = logging.getLogger()
-    if any(getattr(h, "_tipdesk", False) for h in root.handlers):
-        return
-    try:
-        folder = log_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            folder / "tipdesk.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8")
-    except OSError:
-        handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler._tipdesk = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    if root.level == logging.NOTSET or root.level > logging.INFO:
-        root.setLevel(logging.INFO)
-    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)  # never statements or parameters
+    logging.getLogger(f"tipdesk.qt.{category}").log(_LEVELS.get(mode, logging.WARNING), "%s", scrub(message))
 
 
 def app_icon() -> QIcon:
@@ -173,7 +152,8 @@ class Session(QObject):
 
 def run_gui(path: Path | None) -> int:
     """Open the window on ``path`` (or the start screen) and run until it closes."""
-    setup_logging()
+    logs.configure()
+    logs.install_excepthook()
     app = make_application()
     previous = qInstallMessageHandler(_qt_message)
     try:

@@ -46,6 +46,13 @@ from ui.widgets import ask, error_box
 
 log = logging.getLogger(__name__)
 
+NAV_STYLE = (
+    "QListWidget#navigation { background: palette(base); font-size: 11pt; padding-top: 8px; }"
+    "QListWidget#navigation::item { padding: 9px 14px; }"
+    "QListWidget#navigation::item:selected { background: palette(highlight);"
+    " color: palette(highlighted-text); }"
+)
+
 PageFactory = Callable[[Register, OperationRunner, QWidget], Page]
 
 
@@ -150,8 +157,9 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget(self)
         self.nav.setObjectName("navigation")
         self.nav.setAccessibleName(tr("Main", "Sections"))
-        self.nav.setFixedWidth(180)
-        self.nav.setSpacing(2)
+        self.nav.setFixedWidth(190)
+        self.nav.setFrameShape(QListWidget.Shape.NoFrame)
+        self.nav.setStyleSheet(NAV_STYLE)
         self.nav.currentRowChanged.connect(self._nav_changed)
         body = QWidget(self)
         row = QHBoxLayout(body)
@@ -212,6 +220,7 @@ class MainWindow(QMainWindow):
                             (self.status_role, tr("Main", "Role")),
                             (self.status_lock, tr("Main", "Locks in"))):
             label.setAccessibleName(name)
+            label.setContentsMargins(10, 0, 10, 0)
             bar.addPermanentWidget(label)
         self.status_register.setText(tr("Main", "Register: {file}").format(file=self.path.name))
         self.status_register.setToolTip(str(self.path))

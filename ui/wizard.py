@@ -237,7 +237,10 @@ class RecoveryKeyPage(QWizardPage):
 
     def initializePage(self) -> None:  # noqa: N802
         created = self._wizard.created
-        self.key_label.setText(created.recovery_key if created else "")
+        key = created.recovery_key if created else ""
+        groups = key.split("-")
+        # Two lines of four groups: easier to copy by hand than one long line broken anywhere.
+        self.key_label.setText("-".join(groups[:4]) + "-\n" + "-".join(groups[4:]) if len(groups) == 8 else key)
 
     def isComplete(self) -> bool:  # noqa: N802
         return self.stored.isChecked()

@@ -57,6 +57,17 @@ def org_type_combo(parent: QWidget) -> QComboBox:
     return combo
 
 
+FORM_WIDTH = 640
+
+
+def _limited(form: QFormLayout, parent: QWidget) -> QWidget:
+    """A form no wider than a person reads comfortably."""
+    holder = QWidget(parent)
+    holder.setLayout(form)
+    holder.setMaximumWidth(FORM_WIDTH)
+    return holder
+
+
 class AdminPage(Page):
     key = "admin"
 
@@ -247,7 +258,7 @@ class AdminPage(Page):
             "org_type": add_row(form, tr("Admin", "&Kind of organisation:"), self.org_type),
             "country": add_row(form, tr("Admin", "C&ountry:"), self.country),
         }
-        box.addLayout(form)
+        box.addWidget(_limited(form, tab))
         note = QLabel(tr("Admin", "The office code is part of every case number, so it cannot change."), tab)
         note.setWordWrap(True)
         box.addWidget(note)
@@ -309,7 +320,7 @@ class AdminPage(Page):
         self.lock_minutes.setValue(office_service.lock_timeout_minutes(self.reg))
         self.lock_row = add_row(form, tr("Admin", "&Lock after:"), self.lock_minutes,
                                 tr("Admin", "Lock after this many idle minutes"))
-        box.addLayout(form)
+        box.addWidget(_limited(form, tab))
         note = QLabel(tr("Admin", "tipdesk locks itself after this many minutes without use, for every user "
                          "of this register. Shared computers need a short time."), tab)
         note.setWordWrap(True)
@@ -321,8 +332,22 @@ class AdminPage(Page):
         row.addWidget(self.save_lock_button)
         row.addStretch(1)
         box.addLayout(row)
+        box.addSpacing(16)
+        own = QHBoxLayout()
+        self.own_password_button = QPushButton(tr("Admin", "Change &my password…"), tab)
+        self.own_password_button.setAccessibleName(tr("Admin", "Change my password"))
+        self.own_password_button.clicked.connect(self._change_own_password)
+        own.addWidget(self.own_password_button)
+        own.addStretch(1)
+        box.addLayout(own)
         box.addStretch(1)
         return tab
+
+    @Slot()
+    def _change_own_password(self) -> None:
+        window = self.window()
+        if hasattr(window, "change_own_password"):
+            window.change_own_password()
 
     @Slot()
     def save_lock_timeout(self) -> None:

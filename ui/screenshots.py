@@ -1,0 +1,186 @@
+"""``tipdesk screenshots DIR``: render the main windows offscreen into PNG files.
+
+Drives the real widgets (start screen, the create-register wizard, login, every page of the
+main window, the locked window) the way a person would, on a register made for the occasion
+(synthetic data only) or on one given with ``--register``. ``docs/screenshots/`` is refreshed
+by ``python3 tasks.py screenshots``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, QSize
+from PySide6.QtGui import QColor, QPainter, QPixmap
+from PySide6.QtWidgets import QApplication, QDialog, QWidget
+
+from tipdesk.security import accounts
+from tipdesk.settings import Settings
+from tipdesk.vault.register import open_register
+from ui.app import make_application
+from ui.main_window import MainWindow
+from ui.operations import OperationRunner
+
+WINDOW_SIZE = QSize(1180, 760)
+DEMO_PASSWORD = "screenshot-admin-1"  # a throwaway register made only for the pictures
+DEMO_USERS = (("maria", "caseworker", "Case worker (demo)"), ("officer", "police", "Police officer (demo)"),
+              ("secretariat", "analyst", "Secretariat analyst (demo)"))
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
+    """Let the event loop run until ``condition()`` holds."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the window did not reach the expected state in time")
+        QApplication.processEvents()
+        time.sleep(0.01)
+
+
+def settle(ms: int = 150) -> None:
+    end = time.monotonic() + ms / 1000
+    while time.monotonic() < end:
+        QApplication.processEvents()
+        time.sleep(0.01)
+
+
+def with_dialog(window: QWidget, dialog: QWidget) -> QPixmap:
+    """The window with its dialog drawn over it, centred and the window dimmed, as a person sees it."""
+    base = window.grab()
+    painter = QPainter(base)
+    painter.fillRect(base.rect(), QColor(0, 0, 0, 60))
+    top = dialog.grab()
+    at = QPoint((base.width() - top.width()) // 2, (base.height() - top.height()) // 3)
+    painter.drawPixmap(at, top)
+    painter.setPen(QColor(90, 90, 90))
+    painter.drawRect(at.x() - 1, at.y() - 1, top.width() + 1, top.height() + 1)
+    painter.end()
+    return base
+
+
+class Shooter:
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.saved: list[Path] = []
+        out.mkdir(parents=True, exist_ok=True)
+
+    def save(self, name: str, picture: QPixmap | QWidget) -> None:
+        settle()
+        pixmap = picture.grab() if isinstance(picture, QWidget) else picture
+        target = self.out / f"{name}.png"
+        if not pixmap.save(str(target), "PNG"):
+            raise OSError(f"could not write {target}")
+        self.saved.append(target)
+
+
+def _create_with_wizard(shots: Shooter, folder: Path) -> Path:
+    from PySide6.QtWidgets import QWizard
+
+    from ui.wizard import CreateRegisterWizard
+
+    wizard = CreateRegisterWizard(OperationRunner(), folder)
+    wizard.resize(720, 520)
+    wizard.show()
+    path = folder / "open-arms-shelter.tipdb"
+    wizard.place_page.path_edit.setText(str(path))
+    wizard.next()
+    wizard.office_page.code.setText("OAS")
+    wizard.office_page.name.setText("Open Arms Shelter")
+    shots.save("wizard-office", wizard)
+    wizard.next()
+    wizard.admin_page.username.setText("admin")
+    wizard.admin_page.display_name.setText("Office administrator")
+    wizard.admin_page.password.setText(DEMO_PASSWORD)
+    wizard.admin_page.again.setText(DEMO_PASSWORD)
+    wizard.next()
+    wait_until(lambda: wizard.currentPage() is wizard.key_page, 120)
+    shots.save("wizard-recovery-key", wizard)
+    wizard.key_page.stored.setChecked(True)
+    assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
+    wizard.accept()
+    reg = wizard.created.register
+    for username, role, shown in DEMO_USERS:
+        accounts.add_user(reg, username, role, DEMO_PASSWORD + "-" + role, shown)
+    reg.close()
+    wizard.deleteLater()
+    return path
+
+
+def take(out: Path, register: Path | None = None, username: str | None = None,
+         password: str | None = None) -> list[Path]:
+    """Render every main view into ``out``; returns the files written."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    from ui.app import _qt_message
+
+    app = make_application()
+    qInstallMessageHandler(_qt_message)  # Qt's offscreen notices go to the log, not the terminal
+    shots = Shooter(out)
+    with tempfile.TemporaryDirectory(prefix="tipdesk-shots-") as tmp:
+        os.environ["TIPDESK_SETTINGS_DIR"] = str(Path(tmp) / "settings")  # leave the user's settings alone
+        if register is None:
+            register = _create_with_wizard(shots, Path(tmp))
+            username, password = "admin", DEMO_PASSWORD
+        settings = Settings.load()
+        settings.remember_register(register)
+        settings.save()
+
+        from ui.start import StartDialog
+
+        start = StartDialog(OperationRunner())
+        start.show()
+        shots.save("start", start)
+        start.close()
+
+        window = MainWindow(register, OperationRunner())
+        window.resize(WINDOW_SIZE)
+        window.show()
+        login = window.show_login()
+        login.user_edit.setText(username or "admin")
+        settle()
+        shots.save("login", with_dialog(window, login))
+        login.password_edit.setText("not the password")
+        login.try_sign_in()
+        wait_until(lambda: login.message.isVisible())
+        shots.save("login-wrong-password", with_dialog(window, login))
+        from tipdesk.vault.register import clear_failed_attempts
+
+        clear_failed_attempts(register)  # the pictures' own failure must not slow the next sign-in
+        login._retry_at = 0
+        login._tick()
+        login.password_edit.setText(password or "")
+        login.try_sign_in()
+        wait_until(lambda: window.reg is not None, 60)
+        settle(300)
+        for key, page in list(window.pages.items()):
+            window.go(key)
+            settle()
+            if key == "admin":
+                for index, name in enumerate(("users", "office", "security")):
+                    page.tabs.setCurrentIndex(index)
+                    shots.save(f"admin-{name}", window)
+            else:
+                shots.save(f"page-{key}", window)
+        window.lock("lock")
+        settle()
+        shots.save("locked", with_dialog(window, window.login))
+        window.login.blockSignals(True)
+        window.login.done(QDialog.DialogCode.Rejected)
+        window._closing_confirmed = True
+        window.close()
+        app.processEvents()
+    return shots.saved
+
+
+def run_screenshots(out: Path, register: Path | None, username: str | None, password: str | None) -> int:
+    """The CLI's entry: render into ``out`` and list the files."""
+    if register is not None:
+        # Check the password before any picture is taken: a clear error instead of a login picture
+        open_register(register, username, password or "", via="check").close()
+    for path in take(out, register, username, password):
+        print(path)
+    return 0
