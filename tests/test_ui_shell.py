@@ -123,7 +123,8 @@ def test_backoff_survives_a_restart(qtbot, closed_register) -> None:
         note_failed_attempt(closed_register, "wrong-credentials")
     dialog = LoginDialog(closed_register, OperationRunner())
     qtbot.addWidget(dialog)
-    assert not dialog.sign_in.isEnabled() and dialog.sign_in.text().startswith("Wait")
+    qtbot.waitUntil(lambda: dialog.sign_in.text().startswith("Wait"), timeout=5000)
+    assert not dialog.sign_in.isEnabled()
 
 
 def names_in_window() -> bool:

@@ -11,6 +11,7 @@ import logging
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QLibraryInfo,
@@ -18,6 +19,7 @@ from PySide6.QtCore import (
     QObject,
     Qt,
     QtMsgType,
+    QTimer,
     QTranslator,
     qInstallMessageHandler,
 )
@@ -27,10 +29,12 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 from tipdesk import __version__, logs
 from tipdesk.errors import EXIT_NOT_A_REGISTER, EXIT_OK, TipdeskError
 from tipdesk.settings import Settings
-from tipdesk.vault.register import CreatedRegister, check_register_file
 from ui.i18n import tr
 from ui.operations import OperationRunner
 from ui.single_instance import RegisterGuard
+
+if TYPE_CHECKING:
+    from tipdesk.vault.register import CreatedRegister
 
 log = logging.getLogger("tipdesk.ui")
 
@@ -113,13 +117,13 @@ class Session(QObject):
 
     def start(self, parent: QWidget | None = None) -> bool:
         """Show the window (and the login dialog). False when the register cannot be used."""
-        if self._created is None:
-            try:
-                check_register_file(self.path)
-            except TipdeskError as exc:
-                self.failure = "not_a_register"
-                QMessageBox.warning(parent, tr("App", "tipdesk"), str(exc))
-                return False
+        if self._created is None and not self.path.is_file():
+            # The full check (not plain SQLite, size, local disk) runs on a worker while the
+            # login dialog is up, so that the dialog appears before the core has loaded.
+            self.failure = "not_a_register"
+            QMessageBox.warning(parent, tr("App", "tipdesk"),
+                                tr("App", "There is no register at {path}.").format(path=self.path))
+            return False
         in_use = self.guard.acquire()
         if in_use is not None:
             self.failure = "activated" if in_use.activated else "in_use"
@@ -152,9 +156,9 @@ class Session(QObject):
 
 def run_gui(path: Path | None) -> int:
     """Open the window on ``path`` (or the start screen) and run until it closes."""
-    logs.configure()
     logs.install_excepthook()
     app = make_application()
+    QTimer.singleShot(0, logs.configure)  # after the first window is up: the log file can wait
     previous = qInstallMessageHandler(_qt_message)
     try:
         session: Session | None = None

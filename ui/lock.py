@@ -29,12 +29,15 @@ from PySide6.QtCore import (
 
 log = logging.getLogger(__name__)
 
-_INPUT_EVENTS = frozenset({
-    QEvent.Type.KeyPress, QEvent.Type.KeyRelease, QEvent.Type.MouseButtonPress,
-    QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick, QEvent.Type.MouseMove,
-    QEvent.Type.Wheel, QEvent.Type.TouchBegin, QEvent.Type.TouchUpdate, QEvent.Type.TabletPress,
-    QEvent.Type.Shortcut,
-})
+
+def _input_events() -> frozenset[QEvent.Type]:
+    # Built on first use: touching QEvent.Type creates a large Python enum (slows the start).
+    return frozenset({
+        QEvent.Type.KeyPress, QEvent.Type.KeyRelease, QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick, QEvent.Type.MouseMove,
+        QEvent.Type.Wheel, QEvent.Type.TouchBegin, QEvent.Type.TouchUpdate, QEvent.Type.TabletPress,
+        QEvent.Type.Shortcut,
+    })
 
 
 class InactivityTimer(QObject):
@@ -48,6 +51,7 @@ class InactivityTimer(QObject):
         self._timeout_s = float(timeout_s)
         self._last_input = time.monotonic()
         self._active = False
+        self._inputs: frozenset[QEvent.Type] | None = None
         self._tick = QTimer(self)
         self._tick.timeout.connect(self._on_tick)
         self._set_tick_interval()
@@ -72,6 +76,8 @@ class InactivityTimer(QObject):
         app = QCoreApplication.instance()
         if app is not None:
             app.installEventFilter(self)
+        if self._inputs is None:
+            self._inputs = _input_events()
         self._active = True
         self.touch()
         self._tick.start()
@@ -97,7 +103,7 @@ class InactivityTimer(QObject):
         return max(0.0, self._timeout_s - (time.monotonic() - self._last_input))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
-        if event.type() in _INPUT_EVENTS:
+        if self._inputs is not None and event.type() in self._inputs:
             self._last_input = time.monotonic()
         return False
 

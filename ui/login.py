@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
@@ -25,17 +27,23 @@ from PySide6.QtWidgets import (
 )
 
 from tipdesk.errors import AccountRevoked, CredentialsError, TipdeskError
-from tipdesk.vault.register import (
-    Register,
-    consecutive_failures,
-    open_register,
-    read_failed_attempts,
-)
 from ui.i18n import tr
 from ui.operations import OperationRunner
 from ui.widgets import ERROR_STYLE, heading
 
+if TYPE_CHECKING:
+    from tipdesk.vault.register import Register
+
 MAX_DELAY_S = 300
+PREFLIGHT_DELAY_MS = 150
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """What the dialog learns about the register before anyone types a password."""
+
+    problem: str  # '' when the file looks like a register
+    wait_s: float  # back-off still to run
 
 
 def backoff_seconds(failures: int) -> int:
@@ -47,6 +55,8 @@ def backoff_seconds(failures: int) -> int:
 
 def backoff_remaining(path: Path, now: dt.datetime | None = None) -> float:
     """Seconds still to wait before the next try, from the failures kept beside the register."""
+    from tipdesk.vault.register import read_failed_attempts
+
     data = read_failed_attempts(path)
     count = len(data["failures"]) + data["dropped"]
     if count == 0 or not data["failures"]:
@@ -59,10 +69,34 @@ def backoff_remaining(path: Path, now: dt.datetime | None = None) -> float:
     return max(0.0, backoff_seconds(count) - (now - last).total_seconds())
 
 
+def preflight(path: Path) -> Preflight:
+    """Is it a register, and must the next try wait? (Runs on a worker: imports the core.)"""
+    from tipdesk.vault.register import check_register_file
+
+    try:
+        check_register_file(path)
+    except TipdeskError as exc:
+        return Preflight(str(exc), 0.0)
+    return Preflight("", backoff_remaining(path))
+
+
+def unlock(path: Path, user: str, password: str, via: str):  # noqa: ANN201 (Register, facts)
+    """Open the register and read what the window needs first (worker thread)."""
+    from tipdesk.vault.register import open_register
+    from ui.main_window import load_session_facts
+
+    reg = open_register(path, user, password, via=via)
+    try:
+        return reg, load_session_facts(reg)
+    except BaseException:
+        reg.close()
+        raise
+
+
 class LoginDialog(QDialog):
     """Asks for a user name and password and unlocks the register with them."""
 
-    unlocked = Signal(object)  # the open Register
+    unlocked = Signal(object, object)  # the open Register, SessionFacts
 
     def __init__(
         self, path: Path, runner: OperationRunner, parent: QWidget | None = None, *,
@@ -75,6 +109,8 @@ class LoginDialog(QDialog):
         self._via = "unlock" if locked else "login"
         self._retry_at = 0.0  # monotonic time before which signing in waits
         self._busy = False
+        self._checked = False  # the preflight has answered
+        self._pending_sign_in = False
         self.setObjectName("LoginDialog")
         self.setWindowTitle(tr("Login", "tipdesk — locked") if locked else tr("Login", "tipdesk — sign in"))
         self.setModal(True)
@@ -133,9 +169,9 @@ class LoginDialog(QDialog):
         self._countdown = QTimer(self)
         self._countdown.setInterval(250)
         self._countdown.timeout.connect(self._tick)
-        remaining = backoff_remaining(self.path)
-        if remaining > 0:
-            self._wait(remaining)
+        # The core (SQLAlchemy, the vault) loads on a worker while the person types; started
+        # just after the dialog has painted, so that it does not compete with the first paint.
+        QTimer.singleShot(PREFLIGHT_DELAY_MS, self._start_preflight)
         (self.password_edit if username else self.user_edit).setFocus()
 
     # --- signing in ------------------------------------------------------------------------------
@@ -146,8 +182,37 @@ class LoginDialog(QDialog):
         self.message.setVisible(bool(text))
 
     @Slot()
+    def _start_preflight(self) -> None:
+        path = self.path
+        self.runner.run(lambda _p: preflight(path), self._preflight_done, self._preflight_failed)
+
+    def _preflight_done(self, result: Preflight) -> None:
+        self._checked = True
+        if result.problem:
+            self.show_message(result.problem)
+            self.sign_in.setEnabled(False)
+            self.sign_in.setText(tr("Login", "Sign in"))
+            self._unusable = True
+            return
+        if result.wait_s > 0:
+            self._wait(result.wait_s)
+        if self._pending_sign_in:
+            self._pending_sign_in = False
+            self.try_sign_in()
+
+    def _preflight_failed(self, exc: BaseException) -> None:
+        self._checked = True
+        self.show_message(str(exc) if isinstance(exc, TipdeskError) else tr(
+            "Login", "The register could not be read ({kind}).").format(kind=type(exc).__name__))
+
+    _unusable = False
+
+    @Slot()
     def try_sign_in(self) -> None:
-        if self._busy or self._waiting():
+        if self._busy or self._waiting() or self._unusable:
+            return
+        if not self._checked:
+            self._pending_sign_in = True  # signs in as soon as the back-off is known
             return
         user = self.user_edit.text().strip()
         password = self.password_edit.text()
@@ -163,16 +228,17 @@ class LoginDialog(QDialog):
         self.show_message("")
         path, via = self.path, self._via
         self.runner.run(
-            lambda _p: open_register(path, user, password, via=via),
+            lambda _p: unlock(path, user, password, via),
             self._signed_in, self._failed,
             label=tr("Login", "Opening the register…"), parent=self, cancellable=False,
         )
 
-    def _signed_in(self, reg: Register) -> None:
+    def _signed_in(self, result) -> None:  # noqa: ANN001 (Register, SessionFacts)
+        reg, facts = result
         self._set_busy(False)
         self.password_edit.clear()
         self.register = reg
-        self.unlocked.emit(reg)
+        self.unlocked.emit(reg, facts)
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
@@ -182,6 +248,8 @@ class LoginDialog(QDialog):
             text = str(exc) if isinstance(exc, AccountRevoked) else tr(
                 "Login", "The user name or password is not correct.")
             self.show_message(text)
+            from tipdesk.vault.register import consecutive_failures
+
             self._wait(backoff_seconds(max(consecutive_failures(self.path), 1)))
         elif isinstance(exc, TipdeskError):
             self.show_message(str(exc))

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -32,17 +33,17 @@ from PySide6.QtWidgets import (
 
 from tipdesk import __version__
 from tipdesk.errors import TipdeskError
-from tipdesk.security.roles import Actor
-from tipdesk.services import drafts as drafts_service
-from tipdesk.services import office as office_service
 from tipdesk.settings import Settings
-from tipdesk.vault.register import Register
 from ui.i18n import tr
 from ui.lock import InactivityTimer, ScreenLockWatcher
 from ui.login import LoginDialog
 from ui.operations import OperationRunner
 from ui.pages.base import ComingPage, Page
 from ui.widgets import ask, error_box
+
+if TYPE_CHECKING:  # the login dialog shows before SQLAlchemy and the services are imported
+    from tipdesk.security.roles import Actor
+    from tipdesk.vault.register import Register
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ NAV_STYLE = (
     " color: palette(highlighted-text); }"
 )
 
-PageFactory = Callable[[Register, OperationRunner, QWidget], Page]
+PageFactory = Callable[["Register", OperationRunner, QWidget], Page]
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,24 @@ class PageSpec:
 
     key: str
     label: str
-    allowed: Callable[[Actor], bool]
+    allowed: Callable[["Actor"], bool]
     factory: PageFactory
+    draft_kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """What the window needs at once after unlocking (read on the login's worker thread)."""
+
+    office_code: str
+    lock_minutes: int
+
+
+def load_session_facts(reg: Register) -> SessionFacts:
+    """Office code and lock timeout, in one go."""
+    from tipdesk.services import office as office_service
+
+    return SessionFacts(office_service.office_info(reg).code, office_service.lock_timeout_minutes(reg))
 
 
 def _coming(title: str, text: str) -> PageFactory:
@@ -103,7 +120,8 @@ def page_specs() -> list[PageSpec]:
         PageSpec("dashboard", tr("Nav", "Dashboard"), lambda a: a.can("dashboard.view"), _coming(
             tr("Nav", "Dashboard"), tr("Coming", "Figures at a glance (cases by status, overdue "
                                        "follow-ups, shelter occupancy) come in the next part of tipdesk."))),
-        PageSpec("admin", tr("Nav", "Administration"), lambda a: a.can("user.manage"), _admin_page),
+        PageSpec("admin", tr("Nav", "Administration"), lambda a: a.can("user.manage"), _admin_page,
+                 ("office_details",)),
     ]
 
 
@@ -137,6 +155,7 @@ class MainWindow(QMainWindow):
         self.reg: Register | None = None
         self.office_code = ""
         self.pages: dict[str, Page] = {}
+        self.specs: dict[str, PageSpec] = {}
         self.login: LoginDialog | None = None
         self._last_username = ""
         self._locking = False
@@ -255,40 +274,32 @@ class MainWindow(QMainWindow):
             self.close()
 
     @Slot(object)
-    def attach(self, reg: Register) -> None:
-        """Take an unlocked register: build the pages this user's role may see."""
+    def attach(self, reg: Register, facts: SessionFacts | None = None) -> None:
+        """Take an unlocked register: list the pages this user's role may see (built when shown)."""
         self.reg = reg
         self._last_username = reg.actor.username
-        try:
-            self.office_code = office_service.office_info(reg).code
-            minutes = office_service.lock_timeout_minutes(reg)
-        except TipdeskError as exc:
-            error_box(self, exc)
-            minutes = office_service.DEFAULT_LOCK_MINUTES
-        self.settings.remember_register(self.path)
-        try:
-            self.settings.save()
-        except TipdeskError:
-            log.warning("could not save the settings")
+        if facts is None:
+            try:
+                facts = load_session_facts(reg)
+            except TipdeskError as exc:
+                error_box(self, exc)
+                facts = SessionFacts("", 10)
+        self.office_code = facts.office_code
         self.go_menu.clear()
         self.nav.blockSignals(True)
         self.nav.clear()
-        number = 0
+        self.specs = {}
         for spec in page_specs():
             if not spec.allowed(reg.actor):
                 continue
-            page = spec.factory(reg, self.runner, self.stack)
-            page.setObjectName(f"page_{spec.key}")
-            self.pages[spec.key] = page
-            self.stack.addWidget(page)
+            self.specs[spec.key] = spec
             item = QListWidgetItem(spec.label)
             item.setData(Qt.ItemDataRole.UserRole, spec.key)
             item.setData(Qt.ItemDataRole.AccessibleTextRole, spec.label)
             self.nav.addItem(item)
-            number += 1
             action = QAction(spec.label, self)
-            if number <= 9:
-                action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+            if len(self.specs) <= 9:
+                action.setShortcut(QKeySequence(f"Ctrl+{len(self.specs)}"))
             action.triggered.connect(lambda _c=False, k=spec.key: self.go(k))
             self.go_menu.addAction(action)
         self.nav.blockSignals(False)
@@ -299,10 +310,32 @@ class MainWindow(QMainWindow):
         self.lock_action.setEnabled(True)
         self.password_action.setEnabled(True)
         self.setWindowTitle(self._title())
-        self.inactivity.set_timeout(minutes * 60)
+        self.inactivity.set_timeout(facts.lock_minutes * 60)
         self.inactivity.start()
         self.unlocked.emit()
-        QTimer.singleShot(0, self._offer_drafts)
+        QTimer.singleShot(0, self._after_unlock)
+
+    def _after_unlock(self) -> None:
+        """Work that can wait until the first page has painted."""
+        self.settings.remember_register(self.path)
+        try:
+            self.settings.save()
+        except TipdeskError:
+            log.warning("could not save the settings")
+        self._offer_drafts()
+
+    def page(self, key: str) -> Page | None:
+        """The page ``key``, built on first use (only for roles allowed to see it)."""
+        if key in self.pages:
+            return self.pages[key]
+        spec = self.specs.get(key)
+        if spec is None or self.reg is None:
+            return None
+        page = spec.factory(self.reg, self.runner, self.stack)
+        page.setObjectName(f"page_{key}")
+        self.pages[key] = page
+        self.stack.addWidget(page)
+        return page
 
     def go(self, key: str) -> None:
         for row in range(self.nav.count()):
@@ -313,7 +346,7 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _nav_changed(self, row: int) -> None:
         item = self.nav.item(row) if row >= 0 else None
-        page = self.pages.get(item.data(Qt.ItemDataRole.UserRole)) if item else None
+        page = self.page(item.data(Qt.ItemDataRole.UserRole)) if item else None
         if page is not None:
             self.stack.setCurrentWidget(page)
             page.activated()
@@ -327,33 +360,40 @@ class MainWindow(QMainWindow):
     def _offer_drafts(self) -> None:
         if self.reg is None or self.reg.actor.id is None:
             return
-        try:
-            kept = drafts_service.list_drafts(self.reg)
-        except TipdeskError as exc:
-            error_box(self, exc)
-            return
+        from tipdesk.services import drafts as drafts_service
+
+        reg = self.reg
+        self.runner.run(lambda _p: drafts_service.list_drafts(reg), self._drafts_listed,
+                        lambda exc: error_box(self, exc))
+
+    def _drafts_listed(self, kept: list) -> None:
+        from tipdesk.services import drafts as drafts_service
+
+        reg = self.reg
         for draft in kept:
-            page_key, page = next(((k, p) for k, p in self.pages.items() if draft.kind in p.draft_kinds()),
-                                  (None, None))
-            if page is None or self.reg is None:
+            key = next((k for k, spec in self.specs.items() if draft.kind in spec.draft_kinds), None)
+            if key is None or reg is None:
                 continue
-            reg = self.reg
             when = draft.saved_at.astimezone().strftime("%Y-%m-%d %H:%M")
 
-            def restore(d=draft, p=page, k=page_key) -> None:  # noqa: ANN001
+            def restore(d=draft, k=key) -> None:  # noqa: ANN001
                 if self.reg is not reg:
                     return
-                if p.restore_draft(d):
-                    self.go(k)
+                self.go(k)
+                page = self.page(k)
+                if page is not None:
+                    page.restore_draft(d)
                 drafts_service.discard_draft(reg, d.kind, d.entity_id)
 
-            box = ask(self, tr("Main", "Unsaved edits"),
-                      tr("Main", "When tipdesk locked at {when}, you had edits that were not saved yet. "
-                         "They were kept. Put them back now?").format(when=when),
-                      tr("Main", "Put them back"), restore,
-                      no_text=tr("Main", "Throw them away"))
-            box.rejected.connect(lambda d=draft: self.reg is reg and drafts_service.discard_draft(
-                reg, d.kind, d.entity_id))
+            def throw_away(d=draft) -> None:  # noqa: ANN001
+                if self.reg is reg:
+                    drafts_service.discard_draft(reg, d.kind, d.entity_id)
+
+            ask(self, tr("Main", "Unsaved edits"),
+                tr("Main", "When tipdesk locked at {when}, you had edits that were not saved yet. "
+                   "They were kept. Put them back now?").format(when=when),
+                tr("Main", "Put them back"), restore,
+                no_text=tr("Main", "Throw them away"), on_no=throw_away)
             return  # one question at a time; the next at the next unlock
 
     # --- locking -----------------------------------------------------------------------------------
@@ -371,6 +411,8 @@ class MainWindow(QMainWindow):
             for page in self.pages.values():
                 for pending in page.pending_drafts():
                     try:
+                        from tipdesk.services import drafts as drafts_service
+
                         drafts_service.save_draft(reg, pending.kind, pending.entity_id, pending.payload)
                     except TipdeskError:
                         log.warning("a draft could not be kept on lock")
@@ -400,6 +442,7 @@ class MainWindow(QMainWindow):
             page.setParent(None)
             page.deleteLater()
         self.pages.clear()
+        self.specs = {}
         self.nav.clear()
         self.go_menu.clear()
 

@@ -22,7 +22,6 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, 
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from tipdesk.errors import TipdeskError
-from tipdesk.logs import describe_exception
 from ui.i18n import tr
 
 log = logging.getLogger(__name__)
@@ -179,6 +178,8 @@ class OperationHandle(QObject, Generic[T]):
         if not self._finish():
             return
         if not isinstance(exc, (TipdeskError, OperationCancelled)):
+            from tipdesk.logs import describe_exception
+
             # Type and place only: a message could hold personal data or SQL parameters.
             log.error("operation failed: %s", describe_exception(exc))
         if self._on_failure is not None:

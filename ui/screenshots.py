@@ -118,7 +118,15 @@ def take(out: Path, register: Path | None = None, username: str | None = None,
     from ui.app import _qt_message
 
     app = make_application()
-    qInstallMessageHandler(_qt_message)  # Qt's offscreen notices go to the log, not the terminal
+    previous = qInstallMessageHandler(_qt_message)  # Qt's offscreen notices go to the log
+    try:
+        return _take(app, out, register, username, password)
+    finally:
+        qInstallMessageHandler(previous)
+
+
+def _take(app: QApplication, out: Path, register: Path | None, username: str | None,
+          password: str | None) -> list[Path]:
     shots = Shooter(out)
     with tempfile.TemporaryDirectory(prefix="tipdesk-shots-") as tmp:
         os.environ["TIPDESK_SETTINGS_DIR"] = str(Path(tmp) / "settings")  # leave the user's settings alone
@@ -156,8 +164,9 @@ def take(out: Path, register: Path | None = None, username: str | None = None,
         login.try_sign_in()
         wait_until(lambda: window.reg is not None, 60)
         settle(300)
-        for key, page in list(window.pages.items()):
+        for key in list(window.specs):
             window.go(key)
+            page = window.page(key)
             settle()
             if key == "admin":
                 for index, name in enumerate(("users", "office", "security")):

@@ -96,10 +96,11 @@ def heading(text: str, parent: QWidget | None = None) -> QLabel:
 
 
 def ask(parent: QWidget, title: str, text: str, yes_text: str, on_yes, *,  # noqa: ANN001
-        destructive: bool = False, no_text: str | None = None) -> QMessageBox:
+        destructive: bool = False, no_text: str | None = None, on_no=None) -> QMessageBox:
     """Ask a yes/no question without a nested event loop; ``on_yes()`` runs on yes.
 
-    Window-modal and non-blocking, so that a lock arriving meanwhile can close it cleanly.
+    Window-modal and non-blocking, so that a lock arriving meanwhile can close it cleanly;
+    ``on_no()`` runs only when the no button was pressed.
     """
     box = QMessageBox(QMessageBox.Icon.Warning if destructive else QMessageBox.Icon.Question,
                       title, text, QMessageBox.StandardButton.NoButton, parent)
@@ -109,8 +110,11 @@ def ask(parent: QWidget, title: str, text: str, yes_text: str, on_yes, *,  # noq
     box.setEscapeButton(no)
 
     def done() -> None:
+        # Only a real click counts: a box closed by a lock answers neither yes nor no.
         if box.clickedButton() is yes:
             on_yes()
+        elif box.clickedButton() is no and on_no is not None:
+            on_no()
 
     box.finished.connect(done)
     box.open()

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from tipdesk.services.drafts import DraftInfo
-from tipdesk.vault.register import Register
 from ui.i18n import tr
 from ui.operations import OperationRunner
 from ui.widgets import heading
+
+if TYPE_CHECKING:  # the window starts before SQLAlchemy is imported
+    from tipdesk.services.drafts import DraftInfo
+    from tipdesk.vault.register import Register
 
 
 @dataclass(frozen=True)
