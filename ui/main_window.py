@@ -106,7 +106,7 @@ def _admin_page(reg: Register, runner: OperationRunner, parent: QWidget) -> Page
 def page_specs() -> list[PageSpec]:
     """The navigation, in order; each page only for the roles whose permissions allow it."""
     return [
-        PageSpec("cases", tr("Nav", "Cases"), lambda a: a.can("case.read"), _cases_page),
+        PageSpec("cases", tr("Nav", "Cases"), lambda a: a.can("case.read"), _cases_page, ("case",)),
         PageSpec("shelter", tr("Nav", "Shelter"), lambda a: a.can("shelter.read"), _coming(
             tr("Nav", "Shelter"), tr("Coming", "Shelter placements, beds and the waiting list come in "
                                      "the next part of tipdesk."))),
@@ -312,6 +312,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self._title())
         self.inactivity.set_timeout(facts.lock_minutes * 60)
         self.inactivity.start()
+        self._show_countdown(facts.lock_minutes * 60)
         self.unlocked.emit()
         QTimer.singleShot(0, self._after_unlock)
 

@@ -1,0 +1,229 @@
+"""The case list's model: row ids plus a page cache (Anki's browser ``DataModel``).
+
+The ids of every matching case come from one SQL query (filtered and sorted there); rows are
+fetched a page at a time, only when the view asks for them, through ``search.summaries``.
+The name column does not exist for roles that may not see names.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from models import vocab
+from ui.i18n import tr
+
+if TYPE_CHECKING:
+    from tipdesk.services.search import CaseSummary
+
+Index = QModelIndex | QPersistentModelIndex
+PAGE_SIZE = 100
+MAX_PAGES = 40  # pages kept in memory (4,000 rows): enough for any screen, small in RAM
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    sort: str | None  # the service's sort key; None: not sortable
+
+
+def columns(names_visible: bool) -> list[Column]:
+    cols = [
+        Column("case_number", tr("CaseList", "Case number"), "case_number"),
+        Column("name", tr("CaseList", "Name"), "name"),
+        Column("sex", tr("CaseList", "Sex"), "sex"),
+        Column("age_group", tr("CaseList", "Age group"), "age"),
+        Column("status", tr("CaseList", "Status"), "trafficking_status"),
+        Column("exploitation", tr("CaseList", "Exploitation"), None),
+        Column("registered", tr("CaseList", "Registered"), "registration_date"),
+        Column("owner", tr("CaseList", "Owner"), None),
+        Column("next_followup", tr("CaseList", "Next follow-up"), "next_followup_due"),
+    ]
+    return [c for c in cols if names_visible or c.key != "name"]
+
+
+def _exploitation(values: Sequence[str]) -> str:
+    found = []
+    for v in values:
+        cat = vocab.exploitation_category(v)
+        if cat not in found:
+            found.append(cat)
+    return ", ".join(tr("Vocabulary", c) for c in found)
+
+
+def _age_group(value: str) -> str:
+    return {"0-17": tr("CaseList", "child (0–17)"), "18+": tr("CaseList", "adult (18+)")}.get(
+        value, tr("CaseList", "unknown"))
+
+
+class CaseTableModel(QAbstractTableModel):
+    """Case ids in display order; rows fetched lazily by page."""
+
+    def __init__(self, fetch: Callable[[Sequence[int]], list[CaseSummary]], names_visible: bool,
+                 parent=None) -> None:  # noqa: ANN001
+        super().__init__(parent)
+        self._fetch = fetch
+        self.columns = columns(names_visible)
+        self.names_visible = names_visible
+        self._ids: list[int] = []
+        self._pages: OrderedDict[int, list[CaseSummary]] = OrderedDict()
+        self.fetch_times_ms: list[float] = []  # per page fetch (the benchmark reads them)
+
+    # --- contents --------------------------------------------------------------------------------
+
+    def set_ids(self, ids: Sequence[int]) -> None:
+        self.beginResetModel()
+        self._ids = list(ids)
+        self._pages.clear()
+        self.endResetModel()
+
+    def clear(self) -> None:
+        self.set_ids([])
+
+    def id_at(self, row: int) -> int | None:
+        return self._ids[row] if 0 <= row < len(self._ids) else None
+
+    def row_of(self, case_id: int) -> int:
+        try:
+            return self._ids.index(case_id)
+        except ValueError:
+            return -1
+
+    def summary_at(self, row: int) -> CaseSummary | None:
+        if not 0 <= row < len(self._ids):
+            return None
+        page_no = row // PAGE_SIZE
+        page = self._pages.get(page_no)
+        if page is None:
+            page = self._load_page(page_no)
+        else:
+            self._pages.move_to_end(page_no)
+        offset = row - page_no * PAGE_SIZE
+        return page[offset] if offset < len(page) else None
+
+    def _load_page(self, page_no: int) -> list[CaseSummary]:
+        ids = self._ids[page_no * PAGE_SIZE:(page_no + 1) * PAGE_SIZE]
+        start = time.perf_counter()
+        rows = self._fetch(ids)
+        self.fetch_times_ms.append((time.perf_counter() - start) * 1000)
+        by_id = {r.id: r for r in rows}
+        page = [by_id[i] for i in ids if i in by_id]
+        if len(page) != len(ids):
+            # A case vanished or changed under the list: keep positions stable with what exists.
+            page = [by_id.get(i) for i in ids]  # type: ignore[misc]
+        self._pages[page_no] = page
+        while len(self._pages) > MAX_PAGES:
+            self._pages.popitem(last=False)
+        return page
+
+    def invalidate_rows(self) -> None:
+        """Forget cached rows (a case changed); ids and order stay."""
+        self._pages.clear()
+        if self._ids:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._ids) - 1, len(self.columns) - 1))
+
+    # --- Qt API ------------------------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole,
+                                               Qt.ItemDataRole.ToolTipRole):
+            return None
+        if not 0 <= index.row() < len(self._ids) or not 0 <= index.column() < len(self.columns):
+            return None
+        row = self.summary_at(index.row())
+        if row is None:
+            return tr("CaseList", "(no longer in the register)") if index.column() == 0 else ""
+        key = self.columns[index.column()].key
+        if role == Qt.ItemDataRole.ToolTipRole and key != "exploitation":
+            return None
+        if key == "case_number":
+            return row.case_number
+        if key == "name":
+            return row.name
+        if key == "sex":
+            return tr("Vocabulary", row.sex)
+        if key == "age_group":
+            return _age_group(row.age_group)
+        if key == "status":
+            return tr("Vocabulary", row.trafficking_status_label)
+        if key == "exploitation":
+            return _exploitation(row.exploitation)
+        if key == "registered":
+            return row.registration_date.isoformat()
+        if key == "owner":
+            return row.owner_name
+        if key == "next_followup":
+            return row.next_followup_due.isoformat() if row.next_followup_due else ""
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
+            return self.columns[section].title
+        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._ids):
+            return str(section + 1)
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+
+class HistoryModel(QAbstractTableModel):
+    """A case's history (audit trail), newest first."""
+
+    def __init__(self, parent=None) -> None:  # noqa: ANN001
+        super().__init__(parent)
+        self._rows: list = []
+        self._titles = [tr("History", "When"), tr("History", "Who"), tr("History", "What"),
+                        tr("History", "Details")]
+
+    def set_entries(self, entries: Sequence) -> None:
+        self.beginResetModel()
+        self._rows = list(entries)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else 4
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole,
+                        Qt.ItemDataRole.ToolTipRole):
+            return None
+        e = self._rows[index.row()]
+        col = index.column()
+        if col == 0:
+            return e.at.astimezone().strftime("%Y-%m-%d %H:%M")
+        if col == 1:
+            return e.username
+        if col == 2:
+            return tr("History", e.what)
+        if col == 3:
+            return e.details
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal and 0 <= section < 4:
+            return self._titles[section]
+        return None
