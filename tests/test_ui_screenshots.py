@@ -12,10 +12,11 @@ def test_screenshots_render_every_main_view(qtbot, tmp_path, monkeypatch) -> Non
     from ui.screenshots import take
 
     monkeypatch.setenv("TIPDESK_SETTINGS_DIR", str(tmp_path / "settings"))
-    files = take(tmp_path / "shots")
+    files = take(tmp_path / "shots", cases=40)
     names = {p.stem for p in files}
     for expected in ("login", "login-wrong-password", "wizard-recovery-key", "admin-users", "locked",
-                     "page-cases"):
+                     "case-list", "case-editor-person", "case-editor-identification", "case-editor-history",
+                     "case-new-duplicate-warning", "case-new-validation"):
         assert expected in names
     for path in files:
         image = QImage(str(path))

@@ -709,7 +709,8 @@ class CaseEditor(QWidget):
             if field is not None:
                 field.widget.setFocus()
         count = len(exc.problems)
-        head = tr("Case", "Nothing was saved: {n} thing(s) to correct, shown next to the fields.").format(n=count)
+        head = (tr("Case", "Nothing was saved: one thing to correct, shown next to its field.") if count == 1 else
+                tr("Case", "Nothing was saved: {n} things to correct, shown next to the fields.").format(n=count))
         self._say(" ".join([head, *loose]), error=True)
 
     # --- saving ------------------------------------------------------------------------------------

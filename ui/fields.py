@@ -228,7 +228,8 @@ class CheckListField(Field):
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsSelectable)
             item.setCheckState(Qt.CheckState.Unchecked)
             listw.addItem(item)
-        listw.setFixedHeight(min(len(choices), rows_shown) * 22 + 8)
+        row_height = max(listw.sizeHintForRow(0), listw.fontMetrics().height() + 2)
+        listw.setFixedHeight(min(len(choices), rows_shown) * row_height + 2 * listw.frameWidth() + 4)
         super().__init__(name, listw)
         self.list = listw
 

@@ -105,6 +105,8 @@ class LoginDialog(QDialog):
         super().__init__(parent)
         self.path = Path(path)
         self.runner = runner
+        if runner.parent() is None:
+            runner.setParent(self)  # lives as long as the dialog, deleted with it on this thread
         self.register: Register | None = None
         self._via = "unlock" if locked else "login"
         self._retry_at = 0.0  # monotonic time before which signing in waits

@@ -438,9 +438,10 @@ class MainWindow(QMainWindow):
 
     def _drop_pages(self) -> None:
         for page in self.pages.values():
+            # Still owned by the stack until deleted on this thread (never by a Python reference
+            # dropped elsewhere).
             self.stack.removeWidget(page)
             page.hide()
-            page.setParent(None)
             page.deleteLater()
         self.pages.clear()
         self.specs = {}

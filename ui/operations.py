@@ -1,5 +1,8 @@
 """The operation runner: long work off the GUI thread, results back on it.
 
+An operation must not touch widgets, nor capture one in its closure: the closure is released
+on the worker thread, and a widget must never be destroyed there.
+
 Modelled on Anki's ``CollectionOp``/``QueryOp``: ``op`` runs on a ``QThreadPool`` worker and
 must not touch any widget; ``on_success``/``on_failure`` run on the GUI thread. A progress
 dialog with a Cancel button appears when the work takes longer than about a second. After a
@@ -73,12 +76,14 @@ class _Job(QRunnable):
         self._progress = progress
 
     def run(self) -> None:  # worker thread: no widgets here
+        signals, op = self._signals, self._op
+        self._op = None  # type: ignore[assignment]
         try:
-            result = self._op(self._progress)
+            result = op(self._progress)
         except BaseException as exc:  # delivered to on_failure on the GUI thread
-            self._signals.failed.emit(exc)
+            signals.failed.emit(exc)
         else:
-            self._signals.succeeded.emit(result)
+            signals.succeeded.emit(result)
 
 
 class OperationHandle(QObject, Generic[T]):
@@ -100,7 +105,9 @@ class OperationHandle(QObject, Generic[T]):
         self._cancellable = cancellable
         self._dialog: QProgressDialog | None = None
         self._last = (0, 0, "")
-        self.signals = _Signals()
+        # Owned by the handle (C++ parent), so it is destroyed on the GUI thread with it, never
+        # by a worker dropping the last Python reference (a QObject must die in its own thread).
+        self.signals = _Signals(self)
         self.progress = Progress(self.signals)
         self.signals.succeeded.connect(self._succeeded)
         self.signals.failed.connect(self._failed)
@@ -164,17 +171,26 @@ class OperationHandle(QObject, Generic[T]):
         self._runner._forget(self)
         return self._generation == self._runner.generation
 
+    def _take_callbacks(self):  # noqa: ANN202
+        # Drop our references at once: a callback may hold the last reference to a widget, and
+        # it must not be released later from inside this handle's own deletion.
+        callbacks = (self._on_success, self._on_failure)
+        self._on_success = self._on_failure = None
+        return callbacks
+
     @Slot(object)
     def _succeeded(self, result: Any) -> None:
+        on_success, _ = self._take_callbacks()
         if not self._finish():
             return
-        if self._on_success is not None:
-            self._on_success(result)
+        if on_success is not None:
+            on_success(result)
         if self._changes:
             self._runner.changed.emit(set(self._changes))
 
     @Slot(object)
     def _failed(self, exc: BaseException) -> None:
+        _, on_failure = self._take_callbacks()
         if not self._finish():
             return
         if not isinstance(exc, (TipdeskError, OperationCancelled)):
@@ -182,8 +198,8 @@ class OperationHandle(QObject, Generic[T]):
 
             # Type and place only: a message could hold personal data or SQL parameters.
             log.error("operation failed: %s", describe_exception(exc))
-        if self._on_failure is not None:
-            self._on_failure(exc)
+        if on_failure is not None:
+            on_failure(exc)
         elif not isinstance(exc, OperationCancelled):
             self._runner.unhandled_failure.emit(exc)
 

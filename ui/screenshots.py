@@ -18,7 +18,6 @@ from PySide6.QtCore import QPoint, QSize
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
-from tipdesk.security import accounts
 from tipdesk.settings import Settings
 from tipdesk.vault.register import open_register
 from ui.app import make_application
@@ -27,8 +26,6 @@ from ui.operations import OperationRunner
 
 WINDOW_SIZE = QSize(1180, 760)
 DEMO_PASSWORD = "screenshot-admin-1"  # a throwaway register made only for the pictures
-DEMO_USERS = (("maria", "caseworker", "Case worker (demo)"), ("officer", "police", "Police officer (demo)"),
-              ("secretariat", "analyst", "Secretariat analyst (demo)"))
 
 
 def wait_until(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
@@ -102,16 +99,22 @@ def _create_with_wizard(shots: Shooter, folder: Path) -> Path:
     wizard.key_page.stored.setChecked(True)
     assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
     wizard.accept()
-    reg = wizard.created.register
-    for username, role, shown in DEMO_USERS:
-        accounts.add_user(reg, username, role, DEMO_PASSWORD + "-" + role, shown)
-    reg.close()
+    wizard.created.register.close()
     wizard.deleteLater()
     return path
 
 
+def _demo_register(folder: Path, cases: int) -> Path:
+    """A demo register of synthetic cases (``tipdesk demo``), for the pictures only."""
+    from tipdesk.demo import make_demo_register
+
+    path = folder / "demo.tipdb"
+    make_demo_register(path, cases=cases, admin_password=DEMO_PASSWORD)
+    return path
+
+
 def take(out: Path, register: Path | None = None, username: str | None = None,
-         password: str | None = None) -> list[Path]:
+         password: str | None = None, cases: int = 1000) -> list[Path]:
     """Render every main view into ``out``; returns the files written."""
     from PySide6.QtCore import qInstallMessageHandler
 
@@ -120,18 +123,20 @@ def take(out: Path, register: Path | None = None, username: str | None = None,
     app = make_application()
     previous = qInstallMessageHandler(_qt_message)  # Qt's offscreen notices go to the log
     try:
-        return _take(app, out, register, username, password)
+        return _take(app, out, register, username, password, cases)
     finally:
         qInstallMessageHandler(previous)
 
 
 def _take(app: QApplication, out: Path, register: Path | None, username: str | None,
-          password: str | None) -> list[Path]:
+          password: str | None, cases: int) -> list[Path]:
     shots = Shooter(out)
     with tempfile.TemporaryDirectory(prefix="tipdesk-shots-") as tmp:
         os.environ["TIPDESK_SETTINGS_DIR"] = str(Path(tmp) / "settings")  # leave the user's settings alone
+        _create_with_wizard(shots, Path(tmp))
+        made_here = register is None
         if register is None:
-            register = _create_with_wizard(shots, Path(tmp))
+            register = _demo_register(Path(tmp), cases)
             username, password = "admin", DEMO_PASSWORD
         settings = Settings.load()
         settings.remember_register(register)
@@ -168,7 +173,9 @@ def _take(app: QApplication, out: Path, register: Path | None, username: str | N
             window.go(key)
             page = window.page(key)
             settle()
-            if key == "admin":
+            if key == "cases":
+                _case_pictures(shots, window, page, may_edit=made_here)
+            elif key == "admin":
                 for index, name in enumerate(("users", "office", "security")):
                     page.tabs.setCurrentIndex(index)
                     shots.save(f"admin-{name}", window)
@@ -185,8 +192,93 @@ def _take(app: QApplication, out: Path, register: Path | None, username: str | N
     return shots.saved
 
 
+def _show(widget: QWidget) -> None:
+    """Scroll the section holding ``widget`` so that it is in view."""
+    from PySide6.QtWidgets import QScrollArea
+
+    parent = widget.parentWidget()
+    while parent is not None and not isinstance(parent, QScrollArea):
+        parent = parent.parentWidget()
+    if parent is not None:
+        parent.ensureWidgetVisible(widget, 50, 200)
+
+
+def _case_pictures(shots: Shooter, window: MainWindow, page, may_edit: bool) -> None:  # noqa: ANN001
+    from ui.case_editor import SECTIONS
+
+    wait_until(lambda: not page._busy and page.model.rowCount() > 0)
+    settle(300)
+    shots.save("case-list", window)
+    words = (page.model.summary_at(0).name.split(",")[0] if page.names_visible else "")[:5]
+    if words:
+        page.search_box.setText(words)
+        page._typed(words)
+        wait_until(lambda: not page._busy and not page._timer.isActive())
+        settle(300)
+        shots.save("case-list-search", window)
+    page.clear_filters()
+    wait_until(lambda: not page._busy)
+    sex = page.filters["sex"]
+    sex.setCurrentIndex(sex.findData("Female"))
+    age = page.filters["age_group"]
+    age.setCurrentIndex(age.findData("0-17"))
+    wait_until(lambda: not page._busy)
+    settle(300)
+    shots.save("case-list-filtered", window)
+    page.clear_filters()
+    wait_until(lambda: not page._busy)
+    page.view.selectRow(0)
+    page.open_selected()
+    wait_until(lambda: bool(page.editors()))
+    editor = page.editors()[0]
+    if may_edit and editor.ctx.can_write:
+        # one saved change, so that the History section shows who changed what
+        editor.form.fields["phone"].set("876-555-0142")
+        editor.save()
+        wait_until(lambda: not editor._saving and editor.message.text() == "Saved.")
+    for index, name in enumerate(SECTIONS):
+        editor.sections.setCurrentIndex(index)
+        if name == "history":
+            wait_until(lambda: editor.history_model.rowCount() > 0)
+        elif name == "identification" and editor.ctx.can_write:
+            sf = editor.screen_form.fields
+            sf["acts"].set(("Recruitment", "Transport"))
+            sf["means"].set(("Deception",))
+            sf["purposes"].set(("SexualExploitation",))
+            settle()
+            _show(editor.suggestion)
+        settle(250)
+        shots.save(f"case-editor-{name}", window)
+    editor.load(editor.detail)
+    if editor.ctx.can_write and editor.detail is not None:
+        # the duplicate warning: a new case for someone whose name is typed slightly differently
+        person = editor.detail.person
+        page.new_case()
+        new = page.editors()[-1]
+        f = new.form.fields
+        f["given_names"].set(person.given_names[:-1] if len(person.given_names) > 3 else person.given_names)
+        f["family_names"].set(person.family_names)
+        f["gender"].set(person.gender)
+        f["birth_date"].set(person.birth_date)
+        new._check_duplicates()
+        wait_until(lambda: new.dup_box.isVisible() or not page.runner.busy)
+        settle(300)
+        shots.save("case-new-duplicate-warning", window)
+        f["birth_date"].edit.setText("1998-02-30")
+        new.save()
+        settle(200)
+        shots.save("case-new-validation", window)
+        new.load(None)  # nothing of it is kept
+    for i in range(page.tabs.count() - 1, 0, -1):
+        page.tabs.removeTab(i)
+    page.tabs.setCurrentIndex(0)
+
+
 def run_screenshots(out: Path, register: Path | None, username: str | None, password: str | None) -> int:
     """The CLI's entry: render into ``out`` and list the files."""
+    from tipdesk import logs
+
+    logs.configure()  # Qt's notices go to the log file, not the terminal
     if register is not None:
         # Check the password before any picture is taken: a clear error instead of a login picture
         open_register(register, username, password or "", via="check").close()

@@ -51,6 +51,8 @@ class StartDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("StartDialog")
         self.runner = runner
+        if runner.parent() is None:
+            runner.setParent(self)
         self.settings = settings or Settings.load()
         self.path: Path | None = None
         self.created: CreatedRegister | None = None

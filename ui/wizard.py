@@ -316,6 +316,8 @@ class CreateRegisterWizard(QWizard):
         super().__init__(parent)
         self.setObjectName("CreateRegisterWizard")
         self.runner = runner
+        if runner.parent() is None:
+            runner.setParent(self)
         self.created: CreatedRegister | None = None
         self.setWindowTitle(tr("Wizard", "Create a register"))
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)

@@ -134,7 +134,8 @@ class AdminPage(Page):
         return tab
 
     def reload_users(self) -> None:
-        self.runner.run(lambda _p: accounts.list_users(self.reg), self._users_loaded, self._failed,
+        reg = self.reg
+        self.runner.run(lambda _p: accounts.list_users(reg), self._users_loaded, self._failed,
                         label=tr("Admin", "Reading the accounts…"), parent=self)
 
     def _users_loaded(self, users) -> None:  # noqa: ANN001
@@ -176,7 +177,8 @@ class AdminPage(Page):
             role = dialog.role.currentData()
             password = dialog.password.text()
             shown = dialog.display_name.text().strip()
-            self.runner.run(lambda _p: accounts.add_user(self.reg, name, role, password, shown),
+            reg = self.reg
+            self.runner.run(lambda _p: accounts.add_user(reg, name, role, password, shown),
                             self._done(tr("Admin", "Added {user}.").format(user=name)), self._failed,
                             label=tr("Admin", "Adding the user…"), parent=self, cancellable=False,
                             changes={"users"})
@@ -195,8 +197,9 @@ class AdminPage(Page):
         def accepted() -> None:
             new = dialog.new.text()
             current = dialog.current.text() if own else None
+            reg = self.reg
             self.runner.run(
-                lambda _p: accounts.set_password(self.reg, user.username, new, current_password=current),
+                lambda _p: accounts.set_password(reg, user.username, new, current_password=current),
                 self._done(tr("Admin", "Set a new password for {user}.").format(user=user.username)),
                 self._failed, label=tr("Admin", "Setting the password…"), parent=self, cancellable=False)
 
@@ -212,7 +215,8 @@ class AdminPage(Page):
 
         def accepted() -> None:
             role = dialog.role.currentData()
-            self.runner.run(lambda _p: accounts.change_role(self.reg, user.username, role),
+            reg = self.reg
+            self.runner.run(lambda _p: accounts.change_role(reg, user.username, role),
                             self._done(tr("Admin", "Changed the role of {user}.").format(user=user.username)),
                             self._failed, label=tr("Admin", "Changing the role…"), parent=self,
                             cancellable=False, changes={"users"})
@@ -226,8 +230,10 @@ class AdminPage(Page):
         if user is None:
             return
 
+        reg = self.reg
+
         def revoke() -> None:
-            self.runner.run(lambda _p: accounts.revoke_user(self.reg, user.username),
+            self.runner.run(lambda _p: accounts.revoke_user(reg, user.username),
                             self._done(tr("Admin", "Revoked {user}.").format(user=user.username)),
                             self._failed, label=tr("Admin", "Revoking…"), parent=self,
                             cancellable=False, changes={"users"})
@@ -304,7 +310,8 @@ class AdminPage(Page):
             else:
                 error_box(self, exc)
 
-        self.runner.run(lambda _p: office_service.update_office(self.reg, values["name"], values["org_type"],
+        reg = self.reg
+        self.runner.run(lambda _p: office_service.update_office(reg, values["name"], values["org_type"],
                                                                 values["country"]),
                         saved, failed, parent=self, cancellable=False, changes={"office"})
 
@@ -363,7 +370,8 @@ class AdminPage(Page):
             else:
                 error_box(self, exc)
 
-        self.runner.run(lambda _p: office_service.set_lock_timeout(self.reg, minutes), saved, failed,
+        reg = self.reg
+        self.runner.run(lambda _p: office_service.set_lock_timeout(reg, minutes), saved, failed,
                         parent=self, cancellable=False, changes={"lock_timeout"})
 
     # --- drafts ------------------------------------------------------------------------------------

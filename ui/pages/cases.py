@@ -218,8 +218,8 @@ class CasesPage(Page):
         header.sectionClicked.connect(self._header_clicked)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        widths = {"case_number": 130, "name": 220, "sex": 70, "age_group": 110, "status": 190,
-                  "exploitation": 170, "registered": 100, "owner": 90}
+        widths = {"case_number": 125, "name": 200, "sex": 62, "age_group": 95, "status": 175,
+                  "exploitation": 150, "registered": 88, "owner": 90}
         for i, c in enumerate(self.model.columns):
             if c.key in widths:
                 self.view.setColumnWidth(i, widths[c.key])
