@@ -540,12 +540,14 @@ class CaseEditor(QWidget):
                                       tr("Vocabulary", vocab.label(vocab.REFERRAL_REASONS, r.reason)),
                                       tr("Vocabulary", vocab.label(vocab.REFERRAL_OUTCOMES, r.outcome)))):
                 self.referrals.setItem(i, c, _ro_item(text))
+        self.referrals.resizeColumnsToContents()
         self.stages.setRowCount(0)
         for st in d.justice_stages:
             i = self.stages.rowCount()
             self.stages.insertRow(i)
             for c, text in enumerate((tr("Vocabulary", st.stage), st.stage_date.isoformat(), st.note)):
                 self.stages.setItem(i, c, _ro_item(text))
+        self.stages.resizeColumnsToContents()
 
     # --- route table -------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from models import vocab
 from ui.i18n import tr
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from tipdesk.services.search import CaseSummary
 
 Index = QModelIndex | QPersistentModelIndex
-PAGE_SIZE = 100
-MAX_PAGES = 40  # pages kept in memory (4,000 rows): enough for any screen, small in RAM
+PAGE_SIZE = 50  # rows fetched at once: two screens' worth, quick to read
+MAX_PAGES = 80  # pages kept in memory (4,000 rows): enough for any screen, small in RAM
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,14 @@ def _age_group(value: str) -> str:
 
 
 class CaseTableModel(QAbstractTableModel):
-    """Case ids in display order; rows fetched lazily by page."""
+    ids_needed = Signal()  # a row past the first page was asked for before the ids are known
+
+    """Case ids in display order; rows fetched lazily by page.
+
+    A list can arrive in two steps: first its opening page and its length (quick), then — only
+    when someone scrolls past that page (``ids_needed``) — the ids of every row
+    (``attach_ids``), which later pages are fetched by. Until then, those rows show as "…".
+    """
 
     def __init__(self, fetch: Callable[[Sequence[int]], list[CaseSummary]], names_visible: bool,
                  parent=None) -> None:  # noqa: ANN001
@@ -72,7 +79,11 @@ class CaseTableModel(QAbstractTableModel):
         self.columns = columns(names_visible)
         self.names_visible = names_visible
         self._ids: list[int] = []
+        self._count = 0
+        self._ids_known = True
+        self._ids_asked = False
         self._pages: OrderedDict[int, list[CaseSummary]] = OrderedDict()
+        self._texts: dict[int, list[str]] = {}  # case id → display text per column (made once)
         self.fetch_times_ms: list[float] = []  # per page fetch (the benchmark reads them)
 
     # --- contents --------------------------------------------------------------------------------
@@ -80,8 +91,38 @@ class CaseTableModel(QAbstractTableModel):
     def set_ids(self, ids: Sequence[int]) -> None:
         self.beginResetModel()
         self._ids = list(ids)
+        self._count = len(self._ids)
+        self._ids_known = True
         self._pages.clear()
+        self._texts.clear()
         self.endResetModel()
+
+    def set_first_page(self, rows: Sequence[CaseSummary], total: int) -> None:
+        """Show a list's opening rows and its length; the other ids follow (``attach_ids``)."""
+        self.beginResetModel()
+        self._ids = [r.id for r in rows]
+        self._count = total
+        self._ids_known = len(rows) >= total
+        self._ids_asked = False
+        self._pages.clear()
+        self._texts.clear()
+        for n in range(0, len(rows), PAGE_SIZE):
+            self._pages[n // PAGE_SIZE] = list(rows[n:n + PAGE_SIZE])
+        self.endResetModel()
+
+    def attach_ids(self, ids: Sequence[int]) -> bool:
+        """The ids of the list shown by ``set_first_page``; False if they do not fit it."""
+        if self._ids_known or len(ids) != self._count or list(ids[:len(self._ids)]) != self._ids:
+            return False
+        self._ids = list(ids)
+        self._ids_known = True
+        if self._count > PAGE_SIZE:
+            self.dataChanged.emit(self.index(PAGE_SIZE, 0), self.index(self._count - 1, len(self.columns) - 1))
+        return True
+
+    @property
+    def ids_known(self) -> bool:
+        return self._ids_known
 
     def clear(self) -> None:
         self.set_ids([])
@@ -96,11 +137,16 @@ class CaseTableModel(QAbstractTableModel):
             return -1
 
     def summary_at(self, row: int) -> CaseSummary | None:
-        if not 0 <= row < len(self._ids):
+        if not 0 <= row < self._count:
             return None
         page_no = row // PAGE_SIZE
         page = self._pages.get(page_no)
         if page is None:
+            if not self._ids_known:
+                if not self._ids_asked:
+                    self._ids_asked = True
+                    self.ids_needed.emit()
+                return None  # its id is not known yet: shown as "…" until it is
             page = self._load_page(page_no)
         else:
             self._pages.move_to_end(page_no)
@@ -119,35 +165,21 @@ class CaseTableModel(QAbstractTableModel):
             page = [by_id.get(i) for i in ids]  # type: ignore[misc]
         self._pages[page_no] = page
         while len(self._pages) > MAX_PAGES:
-            self._pages.popitem(last=False)
+            _, dropped = self._pages.popitem(last=False)
+            for r in dropped:
+                if r is not None:
+                    self._texts.pop(r.id, None)
         return page
 
-    def invalidate_rows(self) -> None:
-        """Forget cached rows (a case changed); ids and order stay."""
-        self._pages.clear()
-        if self._ids:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._ids) - 1, len(self.columns) - 1))
+    def _row_texts(self, row: CaseSummary) -> list[str]:
+        texts = self._texts.get(row.id)
+        if texts is None:
+            texts = [self._text(row, c.key) for c in self.columns]
+            self._texts[row.id] = texts
+        return texts
 
-    # --- Qt API ------------------------------------------------------------------------------------
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._ids)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole,
-                                               Qt.ItemDataRole.ToolTipRole):
-            return None
-        if not 0 <= index.row() < len(self._ids) or not 0 <= index.column() < len(self.columns):
-            return None
-        row = self.summary_at(index.row())
-        if row is None:
-            return tr("CaseList", "(no longer in the register)") if index.column() == 0 else ""
-        key = self.columns[index.column()].key
-        if role == Qt.ItemDataRole.ToolTipRole and key != "exploitation":
-            return None
+    @staticmethod
+    def _text(row: CaseSummary, key: str) -> str:
         if key == "case_number":
             return row.case_number
         if key == "name":
@@ -166,7 +198,39 @@ class CaseTableModel(QAbstractTableModel):
             return row.owner_name
         if key == "next_followup":
             return row.next_followup_due.isoformat() if row.next_followup_due else ""
-        return None
+        return ""
+
+    def invalidate_rows(self) -> None:
+        """Forget cached rows (a case changed); ids and order stay."""
+        self._pages.clear()
+        self._texts.clear()
+        if self._count:
+            self.dataChanged.emit(self.index(0, 0), self.index(self._count - 1, len(self.columns) - 1))
+
+    # --- Qt API ------------------------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else self._count
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole,
+                                               Qt.ItemDataRole.ToolTipRole):
+            return None
+        if not 0 <= index.row() < self._count or not 0 <= index.column() < len(self.columns):
+            return None
+        row = self.summary_at(index.row())
+        if row is None:
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return None
+            if not self._ids_known:
+                return "…" if index.column() == 0 else ""
+            return tr("CaseList", "(no longer in the register)") if index.column() == 0 else ""
+        if role == Qt.ItemDataRole.ToolTipRole and self.columns[index.column()].key != "exploitation":
+            return None
+        return self._row_texts(row)[index.column()]
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -174,14 +238,14 @@ class CaseTableModel(QAbstractTableModel):
             return None
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
             return self.columns[section].title
-        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._ids):
+        if orientation == Qt.Orientation.Vertical and 0 <= section < self._count:
             return str(section + 1)
         return None
 
+    _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
     def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return self._FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
 
 class HistoryModel(QAbstractTableModel):

@@ -242,9 +242,14 @@ class CheckListField(Field):
 
     def set(self, value: Any) -> None:
         chosen = set(value or ())
-        for item in self._items():
-            item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in chosen
-                               else Qt.CheckState.Unchecked)
+        self.list.blockSignals(True)
+        try:
+            for item in self._items():
+                item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in chosen
+                                   else Qt.CheckState.Unchecked)
+        finally:
+            self.list.blockSignals(False)
+        self.list.itemChanged.emit(self.list.item(0)) if self.list.count() else None
 
     def get_raw(self) -> list[str]:
         return list(self.get())
@@ -252,10 +257,19 @@ class CheckListField(Field):
     def set_raw(self, raw: Any) -> None:
         self.set(raw)
 
+    _read_only = False
+
     def set_read_only(self, read_only: bool) -> None:
-        for item in self._items():
-            flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-            item.setFlags(flags if read_only else flags | Qt.ItemFlag.ItemIsUserCheckable)
+        if read_only == self._read_only:
+            return
+        self._read_only = read_only
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        self.list.blockSignals(True)  # flags are not a change of the value
+        try:
+            for item in self._items():
+                item.setFlags(flags if read_only else flags | Qt.ItemFlag.ItemIsUserCheckable)
+        finally:
+            self.list.blockSignals(False)
 
     def connect(self, slot) -> None:  # noqa: ANN001
         self.list.itemChanged.connect(lambda *_: slot())
@@ -344,5 +358,9 @@ class Form(QObject):
             f.row.set_error("")
 
     def set_read_only(self, read_only: bool) -> None:
-        for f in self.fields.values():
-            f.set_read_only(read_only)
+        self._quiet += 1
+        try:
+            for f in self.fields.values():
+                f.set_read_only(read_only)
+        finally:
+            self._quiet -= 1

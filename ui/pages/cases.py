@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from ui.operations import OperationRunner
 
 SEARCH_PAUSE_MS = 40  # the pause after a keystroke before searching (keeps up with fast typists)
+MIN_SEARCH_CHARS = 2  # one letter matches a large part of any register: wait for the second
 
 
 def load_context(reg: Register) -> EditorContext:
@@ -86,6 +87,9 @@ class CasesPage(Page):
         self._requested_at = 0.0
         self.last_search_ms = 0.0
         self.total = 0
+        self._everything: int | None = None  # cases in the register (recounted after changes)
+        self._list_token = 0
+        self._spare: CaseEditor | None = None
 
         box = QVBoxLayout(self)
         self.tabs = QTabWidget(self)
@@ -199,6 +203,7 @@ class CasesPage(Page):
         self.count_label.setAccessibleName(tr("Cases", "How many cases"))
         col.addWidget(self.count_label)
         self.model = CaseTableModel(lambda ids: self._search.summaries(self.reg, ids), self.names_visible, self)
+        self.model.ids_needed.connect(self._ids_needed, Qt.ConnectionType.QueuedConnection)
         self.view = QTableView(page)
         self.view.setObjectName("caseList")
         self.view.setModel(self.model)
@@ -312,24 +317,47 @@ class CasesPage(Page):
         if self._busy:
             self._again = True
             return
+        typed = self.search_box.text().strip()
+        if 0 < len(typed) < MIN_SEARCH_CHARS:
+            self.count_label.setText(tr("Cases", "Keep typing: the search starts from the second letter."))
+            self.list_updated.emit()
+            return
         self.filter = self._read_filter()
         flt, sort, desc, reg = self.filter, self.sort_key, self.descending, self.reg
         search = self._search
         self._busy = True
         self._again = False
         started = self._requested_at or time.perf_counter()
-        self.runner.run(lambda _p: (search.case_ids(reg, flt, sort=sort, descending=desc),
-                                    search.count_cases(reg, search.CaseFilter())),
-                        lambda result: self._listed(result, started), self._list_failed,
-                        label=tr("Cases", "Searching…"), parent=self)
+        words = bool(search.words_of(flt.text))
+        recount = self._everything is None
+        from ui.case_table import PAGE_SIZE
 
-    def _listed(self, result, started: float) -> None:  # noqa: ANN001
-        ids, everything = result
+        def op(_p):  # noqa: ANN001, ANN202
+            everything = search.count_cases(reg) if recount else None
+            if words:
+                # Text search: the matching ids in one go are quicker than a page plus a count.
+                ids = search.case_ids(reg, flt, sort=sort, descending=desc)
+                return ids, None, len(ids), everything
+            page = search.list_cases(reg, flt, sort=sort, descending=desc, limit=PAGE_SIZE)
+            return None, page.rows, page.total, everything
+
+        self.runner.run(op, lambda result: self._listed(result, started, (flt, sort, desc)),
+                        self._list_failed, label=tr("Cases", "Searching…"), parent=self)
+
+    def _listed(self, result, started: float, query) -> None:  # noqa: ANN001
+        ids, rows, total, everything = result
         self._busy = False
+        if everything is not None:
+            self._everything = everything
         selected = self.selected_case_id()
-        self.model.set_ids(ids)
-        self.total = len(ids)
-        self._show_counts(everything)
+        self._list_token += 1
+        if ids is not None:
+            self.model.set_ids(ids)
+        else:
+            self.model.set_first_page(rows, total)
+            self._query = query
+        self.total = total
+        self._show_counts(self._everything or 0)
         if selected is not None and (row := self.model.row_of(selected)) >= 0:
             self.view.selectRow(row)
         self.last_search_ms = (time.perf_counter() - started) * 1000
@@ -338,6 +366,22 @@ class CasesPage(Page):
             self.refresh()
         else:
             self.list_updated.emit()
+            if self._spare is None:
+                QTimer.singleShot(200, self._prepare_spare)
+
+    @Slot()
+    def _ids_needed(self) -> None:
+        """Someone scrolled past the first page: fetch the ids of the whole list."""
+        flt, sort, desc = self._query
+        token = self._list_token
+        reg, search = self.reg, self._search
+
+        def got(ids: list[int]) -> None:
+            if token == self._list_token and not self.model.attach_ids(ids):
+                self.refresh()  # the register changed in between: list again
+
+        self.runner.run(lambda _p: search.case_ids(reg, flt, sort=sort, descending=desc), got,
+                        lambda exc: None)
 
     def _list_failed(self, exc: BaseException) -> None:
         self._busy = False
@@ -391,6 +435,7 @@ class CasesPage(Page):
 
     def _something_changed(self, what: set) -> None:
         if "cases" in what:
+            self._everything = None
             self.model.invalidate_rows()
             self.refresh()
 
@@ -420,8 +465,19 @@ class CasesPage(Page):
         self.runner.run(lambda _p: get_case(reg, case_id), opened, lambda exc: error_box(self, exc),
                         label=tr("Cases", "Opening the case…"), parent=self)
 
+    def _prepare_spare(self) -> None:
+        """Build an empty editor ahead of time, so that opening a case only fills it in."""
+        if self._spare is None and self.reg is not None:
+            self._spare = CaseEditor(self.reg, self.runner, self.ctx, None, self)
+            self._spare.hide()
+
     def _add_editor(self, detail) -> CaseEditor:  # noqa: ANN001
-        editor = CaseEditor(self.reg, self.runner, self.ctx, detail, self)
+        if self._spare is not None:
+            editor, self._spare = self._spare, None
+            editor.load(detail)
+        else:
+            editor = CaseEditor(self.reg, self.runner, self.ctx, detail, self)
+        QTimer.singleShot(300, self._prepare_spare)
         index = self.tabs.addTab(editor, editor.tab_title())
         editor.title_changed.connect(lambda t, e=editor: self._retitle(e, t))
         editor.saved.connect(lambda _d, e=editor: self._retitle(e, e.tab_title()))
