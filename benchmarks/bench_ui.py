@@ -278,6 +278,7 @@ def case_figures(path: Path, runs: int) -> dict[str, float]:
 
 def run(ctx: Context) -> list[Figure]:
     figures = []
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     small = _register(ctx)
     big = _big_register(ctx)
     runs = 3 if ctx.quick else 7
@@ -298,6 +299,9 @@ def run(ctx: Context) -> list[Figure]:
                           c["open"] <= 150, "audited view included"))
     figures.append(Figure("scrolling end to end: slowest frame", c["frame_max"], "ms", "≤ 50 ms",
                           c["frame_max"] <= 50, f"median frame {c['frame_median']:.1f} ms"))
-    figures.append(Figure("… page fetch (50 rows), slowest", c["fetch_max"], "ms", "", None,
-                          f"median {c['fetch_median']:.1f} ms"))
+    figures.append(Figure("… page fetch (50 rows), slowest", c["fetch_max"], "ms", "≤ 50 ms",
+                          c["fetch_max"] <= 50, f"median {c['fetch_median']:.1f} ms"))
+    if load_before is not None:
+        figures.append(Figure("machine load average (1 min) when the section started", load_before, "", "",
+                              None, "other work on this 2-core machine slows every figure"))
     return figures
