@@ -137,6 +137,7 @@ class Case(Base):
               "expl_labour", "expl_other", "case_status", "age_group", "owner_id"),
         Index("ix_case_file_case_status", "case_status"),
         Index("ix_case_file_next_followup_due", "next_followup_due"),
+        Index("ix_case_file_high_risk", "high_risk", "next_followup_due"),
     )
 
 

@@ -69,6 +69,9 @@ class Stay(Base):
         Index("ix_stay_case", "case_id", "admitted"),
         Index("ix_stay_facility_dates", "facility_id", "admitted", "discharged"),
         Index("ix_stay_bed_dates", "bed_id", "admitted", "discharged"),
+        # Stays overlapping a period or occupied on a date: the open ones, then those
+        # discharged on or after the date (few, for recent dates), without a table scan.
+        Index("ix_stay_discharged", "discharged", "admitted", "facility_id", "bed_id"),
     )
 
 

@@ -34,7 +34,8 @@ class Service(Base):
             name="dates",
         ),
         Index("ix_service_case", "case_id"),
-        Index("ix_service_actual", "actual_start", "actual_end"),
+        # Services received in a period: those ended on or after its start, and the ongoing ones.
+        Index("ix_service_actual", "actual_end", "actual_start"),
     )
 
 
@@ -97,4 +98,5 @@ class FollowUp(Base):
         Index("ix_followup_case", "case_id", "due_date"),
         Index("ix_followup_queue", "status", "due_date"),
         Index("ix_followup_done", "done_date"),
+        Index("ix_followup_plan", "plan_id"),
     )

@@ -183,6 +183,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('case_file', schema=None) as batch_op:
         batch_op.create_index('ix_case_file_case_status', ['case_status'], unique=False)
+        batch_op.create_index('ix_case_file_high_risk', ['high_risk', 'next_followup_due'], unique=False)
         batch_op.create_index('ix_case_file_list', ['trafficking_status', 'sex', 'registration_date', 'expl_sexual', 'expl_labour', 'expl_other', 'case_status', 'age_group', 'owner_id'], unique=False)
         batch_op.create_index('ix_case_file_next_followup_due', ['next_followup_due'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_file_owner_id'), ['owner_id'], unique=False)
@@ -320,7 +321,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_service'))
     )
     with op.batch_alter_table('service', schema=None) as batch_op:
-        batch_op.create_index('ix_service_actual', ['actual_start', 'actual_end'], unique=False)
+        batch_op.create_index('ix_service_actual', ['actual_end', 'actual_start'], unique=False)
         batch_op.create_index('ix_service_case', ['case_id'], unique=False)
 
     op.create_table('stay',
@@ -344,6 +345,7 @@ def upgrade() -> None:
     with op.batch_alter_table('stay', schema=None) as batch_op:
         batch_op.create_index('ix_stay_bed_dates', ['bed_id', 'admitted', 'discharged'], unique=False)
         batch_op.create_index('ix_stay_case', ['case_id', 'admitted'], unique=False)
+        batch_op.create_index('ix_stay_discharged', ['discharged', 'admitted', 'facility_id', 'bed_id'], unique=False)
         batch_op.create_index('ix_stay_facility_dates', ['facility_id', 'admitted', 'discharged'], unique=False)
 
     op.create_table('trafficking_status_entry',
@@ -404,6 +406,7 @@ def upgrade() -> None:
     with op.batch_alter_table('followup', schema=None) as batch_op:
         batch_op.create_index('ix_followup_case', ['case_id', 'due_date'], unique=False)
         batch_op.create_index('ix_followup_done', ['done_date'], unique=False)
+        batch_op.create_index('ix_followup_plan', ['plan_id'], unique=False)
         batch_op.create_index('ix_followup_queue', ['status', 'due_date'], unique=False)
 
     for statement in _SEARCH_INDEX + _AUDIT_GUARDS:

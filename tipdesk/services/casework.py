@@ -1,0 +1,221 @@
+"""What placements, services and follow-up share: pages, case look-ups, who may see names,
+and the rules that tie a case's status to its open work (an open stay, an active plan).
+
+The case-status change (``tipdesk.services.cases``) calls ``closing_blockers`` before it closes
+a case and ``close_case_work`` in the same transaction once it has.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from models import Case, FollowUp, FollowUpPlan, Person, Stay
+from tipdesk.errors import FieldProblem, NotFound, ValidationError
+from tipdesk.security import audit
+from tipdesk.security.roles import Actor
+
+T = TypeVar("T")
+
+CLOSED_CASE_STATUSES = ("Closed", "ClosedReferred")
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+EARLIEST_DATE = dt.date(1900, 1, 1)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list, and how many rows the whole list has."""
+
+    rows: tuple[T, ...]
+    total: int
+    offset: int
+    limit: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.rows) < self.total
+
+
+def page_bounds(offset: int, limit: int) -> tuple[int, int]:
+    """Clamp a requested page to sane bounds (never the whole table at once)."""
+    return max(0, int(offset)), max(1, min(int(limit), MAX_PAGE_SIZE))
+
+
+def today_or(today: dt.date | None) -> dt.date:
+    return today if today is not None else dt.date.today()
+
+
+def display_name(given: str | None, family: str | None) -> str:
+    return " ".join(p for p in ((given or "").strip(), (family or "").strip()) if p) or "(no name)"
+
+
+def sees_names(actor: Actor) -> bool:
+    """Names, contacts and free-text notes go only to roles that may read personal data."""
+    return actor.can("case.read_pii")
+
+
+def visible_text(actor: Actor, value: str | None) -> str | None:
+    """Free text (notes, safety notes, outcomes) as the actor may see it: None when not allowed."""
+    return (value or "") if sees_names(actor) else None
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """A case as lists show it; ``person_name`` is None for roles that never see names."""
+
+    case_id: int
+    case_number: str
+    person_name: str | None
+
+
+def case_ref(actor: Actor, case_id: int, case_number: str, given: str | None, family: str | None) -> CaseRef:
+    return CaseRef(case_id, case_number, display_name(given, family) if sees_names(actor) else None)
+
+
+def load_case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"There is no case with id {case_id}.")
+    return case
+
+
+def require_open_case(session: Session, case_id: int, doing: str) -> Case:
+    """The case, refusing new work on a closed one (reopen it first)."""
+    case = load_case(session, case_id)
+    if case.case_status in CLOSED_CASE_STATUSES:
+        raise ValidationError(
+            f"Case {case.case_number} is closed: reopen it before {doing}.", "case"
+        )
+    return case
+
+
+def check_date(problems: list[FieldProblem], field: str, label: str, value: dt.date | None,
+               today: dt.date, *, future_ok: bool = False) -> None:
+    """Add a problem when a date is implausible (before 1900, or a fact dated in the future)."""
+    if value is None:
+        return
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        problems.append(FieldProblem(field, f"The {label} is not a date."))
+    elif value < EARLIEST_DATE:
+        problems.append(FieldProblem(field, f"The {label} ({value.isoformat()}) is before 1900."))
+    elif not future_ok and value > today:
+        problems.append(FieldProblem(
+            field, f"The {label} ({value.isoformat()}) is in the future; record it when it has happened."))
+
+
+def raise_if(problems: Sequence[FieldProblem]) -> None:
+    if problems:
+        raise ValidationError(list(problems))
+
+
+# --- the case's open work and closing ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenWork:
+    """What is still going on for a case: an open stay, active plans, scheduled follow-ups."""
+
+    open_stay_ids: tuple[int, ...]
+    active_plan_ids: tuple[int, ...]
+    scheduled_followups: int
+
+    @property
+    def any(self) -> bool:
+        return bool(self.open_stay_ids or self.active_plan_ids)
+
+
+def open_work(session: Session, case_id: int) -> OpenWork:
+    stays = session.scalars(
+        select(Stay.id).where(Stay.case_id == case_id, Stay.discharged.is_(None))
+    ).all()
+    plans = session.scalars(
+        select(FollowUpPlan.id).where(FollowUpPlan.case_id == case_id, FollowUpPlan.status == "Active")
+    ).all()
+    scheduled = session.scalar(
+        select(func.count()).select_from(FollowUp).where(
+            FollowUp.case_id == case_id, FollowUp.status == "Scheduled")
+    ) or 0
+    return OpenWork(tuple(stays), tuple(plans), int(scheduled))
+
+
+def closing_blockers(session: Session, case_id: int) -> list[str]:
+    """Plain sentences saying why closing this case needs an explicit reason (empty: none)."""
+    work = open_work(session, case_id)
+    found = []
+    if work.open_stay_ids:
+        found.append("The person is still placed in a shelter (the stay has no discharge date).")
+    if work.active_plan_ids:
+        found.append(
+            f"The case has an active follow-up plan with {work.scheduled_followups} follow-up(s) "
+            "still to do; closing it cancels them."
+        )
+    return found
+
+
+def check_closing(session: Session, case_id: int, override_reason: str | None) -> list[str]:
+    """Refuse to close a case with open work unless an explicit reason is given.
+
+    Returns the blockers that the reason overrode (for the audit event), raising
+    ``ValidationError`` on field ``override_reason`` when there are blockers and no reason.
+    """
+    blockers = closing_blockers(session, case_id)
+    if blockers and not (override_reason or "").strip():
+        raise ValidationError(
+            [FieldProblem("override_reason", b) for b in blockers]
+            + [FieldProblem("override_reason",
+                            "Discharge the person and end the plan first, or give the reason to close anyway.")]
+        )
+    return blockers
+
+
+def close_case_work(session: Session, actor: Actor, case_id: int, closed_on: dt.date, reason: str = "") -> int:
+    """On closing a case: cancel every follow-up not yet done and end active plans (audited).
+
+    Returns how many follow-ups were cancelled. Call inside the transaction that closes the case.
+    """
+    from tipdesk.services.followup import refresh_case_flags  # followup imports this module
+
+    pending = session.execute(
+        select(FollowUp.id, FollowUp.due_date).where(
+            FollowUp.case_id == case_id, FollowUp.status == "Scheduled")
+    ).all()
+    plans = session.execute(
+        select(FollowUpPlan.id).where(FollowUpPlan.case_id == case_id, FollowUpPlan.status == "Active")
+    ).scalars().all()
+    if pending:
+        session.execute(
+            update(FollowUp).where(FollowUp.id.in_([r.id for r in pending]))
+            .values(status="Cancelled", cancelled_on=closed_on)
+        )
+    if plans:
+        session.execute(
+            update(FollowUpPlan).where(FollowUpPlan.id.in_(plans))
+            .values(status="Cancelled", ended_on=closed_on)
+        )
+    events = [
+        audit.PendingEvent("followup_plan_cancelled", "followup_plan", plan_id, {
+            "status": ["Active", "Cancelled"], "ended_on": [None, closed_on],
+            "reason": f"case closed{': ' + reason if reason else ''}",
+        })
+        for plan_id in plans
+    ]
+    if pending:
+        events.append(audit.PendingEvent("followups_cancelled", "case", case_id, {
+            "followup_ids": [r.id for r in pending],
+            "due_dates": [r.due_date for r in pending],
+            "cancelled_on": closed_on, "reason": "case closed",
+        }))
+    if events:
+        audit.record_many(session, actor, events)
+    refresh_case_flags(session, [case_id])
+    return len(pending)
+
+
+def person_of_case(session: Session, case_id: int) -> Person:
+    return load_case(session, case_id).person
