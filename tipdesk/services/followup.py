@@ -140,7 +140,8 @@ def _usernames(s: Session, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return dict(s.execute(select(UserAccount.id, UserAccount.username).where(UserAccount.id.in_(wanted))).tuples())
+    return {uid: name for uid, name in s.execute(
+        select(UserAccount.id, UserAccount.username).where(UserAccount.id.in_(wanted)))}
 
 
 def _visit_snapshot(f: FollowUp) -> dict:
