@@ -22,7 +22,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from models import Case, FollowUp, FollowUpPlan, FollowUpPlanDefinition, UserAccount, vocab
@@ -144,34 +144,36 @@ def _usernames(s: Session, ids: Iterable[int | None]) -> dict[int, str]:
         select(UserAccount.id, UserAccount.username).where(UserAccount.id.in_(wanted)))}
 
 
-def _visit_snapshot(f: FollowUp) -> dict:
-    return {
-        "due_date": f.due_date, "done_date": f.done_date, "cancelled_on": f.cancelled_on,
-        "status": f.status, "mode": f.mode, "done_by": f.done_by,
-        "score_economic": f.score_economic, "score_social": f.score_social,
-        "score_psychosocial": f.score_psychosocial, "risk_level": f.risk_level,
-        "safety_note": f.safety_note, "outcome": f.outcome, "next_action": f.next_action,
-    }
+def _date(value: str | dt.date | None) -> dt.date | None:
+    """A date from raw SQL (ISO text) or the ORM."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value)
 
 
 # --- derived case columns ------------------------------------------------------------------------
 
-_REFRESH_SQL = text("""
+_REFRESH_BODY = """
 UPDATE case_file SET
   next_followup_due = (SELECT min(f.due_date) FROM followup f
                         WHERE f.case_id = case_file.id AND f.status = 'Scheduled'),
   high_risk = coalesce((SELECT f.risk_level = 'High' FROM followup f
                          WHERE f.case_id = case_file.id AND f.status = 'Done'
                          ORDER BY f.done_date DESC, f.id DESC LIMIT 1), 0)
-WHERE id IN :ids
-""").bindparams(bindparam("ids", expanding=True))
+"""
+#: The derived columns of one case, recomputed from its follow-ups (ix_followup_case).
+REFRESH_CASE_SQL = _REFRESH_BODY + "WHERE id = :case_id"
+_REFRESH_MANY = text(_REFRESH_BODY + "WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
 
 
 def refresh_case_flags(session: Session, case_ids: Sequence[int]) -> None:
     """Recompute ``next_followup_due`` and ``high_risk`` of these cases from their follow-ups."""
     if not case_ids:
         return
-    session.execute(_REFRESH_SQL, {"ids": list(case_ids)})
+    if len(case_ids) == 1:
+        session.execute(text(REFRESH_CASE_SQL), {"case_id": case_ids[0]})
+    else:
+        session.execute(_REFRESH_MANY, {"ids": list(case_ids)})
     wanted = set(case_ids)
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Case) and obj.id in wanted:  # loaded before the UPDATE: now stale
@@ -183,27 +185,49 @@ def _flags(s: Session, case_id: int) -> tuple[dt.date | None, bool]:
     return row[0], bool(row[1])
 
 
-def _refresh_and_note(s: Session, case_id: int, details: dict) -> None:
-    """Refresh the case's derived columns and add their old → new values to audit details."""
-    before = _flags(s, case_id)
-    refresh_case_flags(s, [case_id])
-    after = _flags(s, case_id)
+#: After a change to a follow-up: refresh the case's derived columns and, in the same statement,
+#: count what is left to do in the follow-up's plan (so the plan can be settled).
+REFRESH_RETURNING_SQL = (
+    REFRESH_CASE_SQL + " RETURNING next_followup_due, high_risk, "
+    "(SELECT count(*) FROM followup f WHERE f.plan_id = :plan_id AND f.status = 'Scheduled')"
+)
+
+
+def _refresh_and_note(s: Session, case_id: int, details: dict,
+                      before: tuple[dt.date | None, bool] | None = None, plan_id: int | None = None) -> int:
+    """Refresh the case's derived columns and add their old → new values to audit details.
+
+    ``before``: the flags as read earlier in this transaction (saves a query). Returns how many
+    follow-ups of plan ``plan_id`` are still to do (0 without a plan).
+    """
+    if before is None:
+        before = _flags(s, case_id)
+    due, high, left = s.execute(text(REFRESH_RETURNING_SQL), {"case_id": case_id, "plan_id": plan_id}).one()
+    after = (_date(due), bool(high))
+    for obj in list(s.identity_map.values()):
+        if isinstance(obj, Case) and obj.id == case_id:
+            s.expire(obj, ["next_followup_due", "high_risk"])
     if before[0] != after[0]:
         details["case.next_followup_due"] = [before[0], after[0]]
     if before[1] != after[1]:
         details["case.high_risk"] = [before[1], after[1]]
+    return int(left or 0)
 
 
-def _settle_plan(s: Session, plan_id: int | None, today: dt.date) -> dict:
-    """Complete an active plan that has nothing left to do; returns the audit changes."""
+def _settle_plan(s: Session, plan_id: int | None, today: dt.date, left: int | None = None) -> dict:
+    """Complete an active plan that has nothing left to do; returns the audit changes.
+
+    ``left``: how many of its follow-ups are still to do, when the caller knows.
+    """
     if plan_id is None:
+        return {}
+    if left is None:
+        left = s.scalar(select(func.count()).select_from(FollowUp).where(
+            FollowUp.plan_id == plan_id, FollowUp.status == "Scheduled")) or 0
+    if left:
         return {}
     plan = s.get(FollowUpPlan, plan_id)
     if plan is None or plan.status != "Active":
-        return {}
-    left = s.scalar(select(func.count()).select_from(FollowUp).where(
-        FollowUp.plan_id == plan.id, FollowUp.status == "Scheduled")) or 0
-    if left:
         return {}
     last = s.scalar(select(func.max(FollowUp.done_date)).where(FollowUp.plan_id == plan.id))
     plan.status, plan.ended_on = "Completed", last or today
@@ -492,22 +516,39 @@ def _check_visit(visit: Visit, today: dt.date) -> list[FieldProblem]:
     return problems
 
 
-def _apply_visit(s: Session, actor: Actor, f: FollowUp, visit: Visit, today: dt.date, action: str) -> FollowUpInfo:
+_FU = FollowUp.__table__
+_SNAPSHOT = ("due_date", "done_date", "cancelled_on", "status", "mode", "done_by", "score_economic",
+             "score_social", "score_psychosocial", "risk_level", "safety_note", "outcome", "next_action")
+
+
+def _apply_visit(s: Session, actor: Actor, row: dict, visit: Visit, today: dt.date, action: str,
+                 flags_before: tuple[dt.date | None, bool] | None = None) -> FollowUpInfo:
+    """Write a visit onto the follow-up ``row`` (its column values), audited old → new.
+
+    Core statements rather than the ORM: this is the hot path of a case worker's day.
+    """
     raise_if(_check_visit(visit, today))
-    before = _visit_snapshot(f)
-    f.done_date, f.status, f.mode = visit.done_date, "Done", visit.mode
-    f.done_by = actor.id
-    f.score_economic, f.score_social = visit.score_economic, visit.score_social
-    f.score_psychosocial, f.risk_level = visit.score_psychosocial, visit.risk_level
-    f.safety_note, f.outcome = visit.safety_note.strip(), visit.outcome.strip()
-    f.next_action = visit.next_action.strip()
-    s.flush()
-    details: dict = audit.changes(before, _visit_snapshot(f))
-    details["case_id"] = f.case_id
-    details.update(_settle_plan(s, f.plan_id, today))
-    _refresh_and_note(s, f.case_id, details)
-    audit.record(s, actor, action, "followup", f.id, details)
-    return _fu_info(actor, f, actor.username)
+    values = {
+        "done_date": visit.done_date, "status": "Done", "mode": visit.mode, "done_by": actor.id,
+        "score_economic": visit.score_economic, "score_social": visit.score_social,
+        "score_psychosocial": visit.score_psychosocial, "risk_level": visit.risk_level,
+        "safety_note": visit.safety_note.strip(), "outcome": visit.outcome.strip(),
+        "next_action": visit.next_action.strip(),
+    }
+    s.execute(update(_FU).where(_FU.c.id == row["id"]).values(**values))
+    before = {k: row[k] for k in _SNAPSHOT}
+    after = {**before, **values}
+    details: dict = audit.changes(before, after)
+    details["case_id"] = row["case_id"]
+    left = _refresh_and_note(s, row["case_id"], details, flags_before, row["plan_id"])
+    details.update(_settle_plan(s, row["plan_id"], today, left))
+    audit.record(s, actor, action, "followup", row["id"], details)
+    return FollowUpInfo(
+        row["id"], row["case_id"], row["plan_id"], after["due_date"], after["done_date"], after["cancelled_on"],
+        "Done", visit.mode, actor.username, visit.score_economic, visit.score_social, visit.score_psychosocial,
+        visit.risk_level, visible_text(actor, values["safety_note"]), visible_text(actor, values["outcome"]),
+        visible_text(actor, values["next_action"]),
+    )
 
 
 def record_followup(reg: Register, followup_id: int, visit: Visit, today: dt.date | None = None) -> FollowUpInfo:
@@ -515,13 +556,22 @@ def record_followup(reg: Register, followup_id: int, visit: Visit, today: dt.dat
     reg.actor.require("followup.write")
     day = today_or(today)
     with reg.write() as s:
-        f = _load_fu(s, followup_id)
-        if f.status == "Cancelled":
+        # The follow-up and its case's flags in one statement (the flags go into the audit).
+        found = s.execute(
+            select(_FU, Case.next_followup_due.label("case_next_due"), Case.high_risk.label("case_high_risk"))
+            .join(Case, Case.id == _FU.c.case_id).where(_FU.c.id == followup_id)
+        ).mappings().one_or_none()
+        if found is None:
+            raise NotFound(f"There is no follow-up with id {followup_id}.")
+        row = dict(found)
+        if row["status"] == "Cancelled":
+            cancelled = row["cancelled_on"].isoformat() if row["cancelled_on"] else "?"
             raise ValidationError(
-                f"This follow-up was cancelled on {f.cancelled_on.isoformat() if f.cancelled_on else '?'}; "
-                "record the contact as an unplanned follow-up instead.", "status")
-        action = "followup_changed" if f.status == "Done" else "followup_recorded"
-        return _apply_visit(s, reg.actor, f, visit, day, action)
+                f"This follow-up was cancelled on {cancelled}; record the contact as an unplanned "
+                "follow-up instead.", "status")
+        action = "followup_changed" if row["status"] == "Done" else "followup_recorded"
+        flags = (row["case_next_due"], bool(row["case_high_risk"]))
+        return _apply_visit(s, reg.actor, row, visit, day, action, flags)
 
 
 def record_unplanned_followup(reg: Register, case_id: int, visit: Visit, *, plan_id: int | None = None,
@@ -534,10 +584,10 @@ def record_unplanned_followup(reg: Register, case_id: int, visit: Visit, *, plan
         raise_if(_check_visit(visit, day))
         if plan_id is not None and _load_plan(s, plan_id, active=False).case_id != case.id:
             raise ValidationError("That plan belongs to another case.", "plan")
-        f = FollowUp(case_id=case.id, plan_id=plan_id, due_date=visit.done_date, status="Scheduled")
-        s.add(f)
-        s.flush()
-        return _apply_visit(s, reg.actor, f, visit, day, "followup_recorded")
+        fid = s.execute(_FU.insert().values(case_id=case.id, plan_id=plan_id, due_date=visit.done_date,
+                                            status="Scheduled")).inserted_primary_key[0]
+        row = dict(s.execute(select(_FU).where(_FU.c.id == fid)).mappings().one())
+        return _apply_visit(s, reg.actor, row, visit, day, "followup_recorded")
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -613,12 +663,6 @@ HIGH_RISK_COUNT_SQL = ("SELECT count(*) FROM case_file "
                        "WHERE high_risk = 1 AND case_status NOT IN ('Closed', 'ClosedReferred')")
 
 DUE_WINDOW_DAYS = 7
-
-
-def _date(value: str | dt.date | None) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(value)
 
 
 def _queue(reg: Register, sql: str, count_sql: str, params: dict, today: dt.date,

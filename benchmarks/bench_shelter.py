@@ -1,0 +1,250 @@
+"""Shelter, services and follow-up figures on a 100,000-case register with over a million
+service and follow-up rows: occupancy, T5 for a quarter, the overdue and due-this-week queues,
+and recording a follow-up visit — each beside the same SQL run raw on the same register.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import Context, Figure, median_ms
+from models import Case, Person
+from tipdesk import counting
+from tipdesk.security import audit
+from tipdesk.services import followup, placements
+from tipdesk.shelter_demo import generate, load_cases
+from tipdesk.vault.engine import connect_raw
+from tipdesk.vault.register import OfficeDetails, Register, create_register, open_register
+
+SECTION = "shelter"
+TITLE = "Shelter, services and follow-up"
+PASSWORD = "benchmark-password"
+CASES = 100_000
+QUICK_CASES = 5_000
+STAMP = "2026-01-01T00:00:00.000000Z"
+NOTES = """
+The register is built by `benchmarks/bench_shelter.py` itself: 100,000 synthetic persons and
+cases inserted in bulk (the case register's demo generator had not landed when this was
+written), then `tipdesk.shelter_demo.generate` — the shelter part of the demo — adds
+facilities with named beds, stays, services, follow-up plans and follow-ups. Each service call
+opens its own connection (the vault's `NullPool`) and returns frozen dataclasses; "raw" runs
+the service's own SQL statements through an already-open `sqlcipher3` connection and fetches
+the rows, nothing more. The ratio is service ÷ raw. Recording a visit is one `BEGIN IMMEDIATE`
+transaction: load, validate, update the follow-up, refresh the case's derived columns, settle
+the plan, append an audit event (old → new), commit with `synchronous=FULL`; its raw twin runs
+the same statements by hand. "Today" is the benchmark's run date.
+"""
+
+
+# --- building the register -------------------------------------------------------------------------
+
+
+def _defaults(table: Any, given: set[str]) -> dict[str, Any]:
+    out = {}
+    for col in table.columns:
+        if col.name in given or col.name == "id":
+            continue
+        if col.default is None:
+            out[col.name] = None
+            continue
+        arg = col.default.arg
+        if callable(arg):
+            out[col.name] = STAMP if col.name.endswith("_at") else "[]"
+        else:
+            out[col.name] = int(arg) if isinstance(arg, bool) else arg
+    return out
+
+
+def _insert_many(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    given = set(rows[0])
+    fixed = _defaults(table, given)
+    names = list(given) + list(fixed)
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+    tail = tuple(fixed.values())
+    conn.exec_driver_sql(sql, [tuple(r[n] for n in given) + tail for r in rows])
+
+
+GIVEN = ("Ana", "Beth", "Carla", "Dee", "Esther", "Fay", "Gina", "Hope", "Iris", "Joy", "Kemar", "Leon",
+         "Marlon", "Neville", "Omar", "Paul", "Ricardo", "Shane", "Tyrone", "Andre")
+FAMILY = ("Brown", "Campbell", "Clarke", "Edwards", "Francis", "Grant", "Henry", "James", "Lewis",
+          "Morgan", "Reid", "Robinson", "Smith", "Taylor", "Thomas", "Walker", "Williams", "Wilson")
+
+
+def _base_cases(reg: Register, n: int, today: dt.date) -> None:
+    """Persons and cases in bulk: registration dates over ten years, a quarter closed."""
+    rng = random.Random(1)
+    first = today - dt.timedelta(days=3650)
+    persons, cases, statuses = [], [], []
+    for i in range(1, n + 1):
+        female = rng.random() < 0.7
+        registered = first + dt.timedelta(days=int(3650 * (i - 1) / n))
+        age = rng.choice((None, 12, 15, 16, 19, 22, 25, 28, 31, 35, 40, 47))
+        birth = None if age is None else (registered - dt.timedelta(days=365 * age + rng.randrange(365)))
+        persons.append({"id": i, "given_names": rng.choice(GIVEN), "family_names": rng.choice(FAMILY),
+                        "gender": "Feminine" if female else rng.choice(("Masculine", "Masculine", "NonConforming")),
+                        "birth_date": birth.isoformat() if birth else None})
+        closed = None
+        if (today - registered).days > 400 and rng.random() < 0.35:
+            closed = registered + dt.timedelta(days=rng.randrange(200, 1500))
+            closed = closed if closed <= today else None
+        sex = "Female" if female else ("Male" if persons[-1]["gender"] == "Masculine" else "Other")
+        cases.append({"id": i, "case_number": f"BEN-{registered.year}-{i:06d}", "person_id": i,
+                      "registration_date": registered.isoformat(), "sex": sex,
+                      "age_at_registration": age, "age_group": counting.age_group(age),
+                      "case_status": "Closed" if closed else "Active"})
+        statuses.append((i, registered.isoformat(), "Active"))
+        if closed:
+            statuses.append((i, closed.isoformat(), "Closed"))
+    with reg.engine.begin() as conn:
+        _insert_many(conn, Person.__table__, persons)
+        _insert_many(conn, Case.__table__, cases)
+        conn.exec_driver_sql(
+            "INSERT INTO case_status_entry (case_id, effective_date, status, reason, entered_at, entered_by) "
+            f"VALUES (?, ?, ?, '', '{STAMP}', NULL)", statuses)
+
+
+def build(ctx: Context, today: dt.date) -> tuple[Path, dict[str, float]]:
+    """The benchmark register (kept in the work folder between runs of the same size)."""
+    n = QUICK_CASES if ctx.quick else CASES
+    path = ctx.workdir / f"shelter-bench-{n}-{today.isoformat()}.tipdb"
+    info: dict[str, float] = {}
+    if path.exists():
+        return path, info
+    for p in ctx.workdir.glob(f"shelter-bench-{n}-*"):
+        p.unlink()
+    created = create_register(path, OfficeDetails("BEN", "Bench office", "NGO", "JAM"), "admin", PASSWORD)
+    reg = created.register
+    try:
+        start = time.perf_counter()
+        _base_cases(reg, n, today)
+        info["base"] = time.perf_counter() - start
+        start = time.perf_counter()
+        with reg.engine.begin() as conn:
+            counts = generate(conn, load_cases(conn), today=today, staff_ids=[reg.actor.id])
+        info["generate"] = time.perf_counter() - start
+        info["rows"] = counts.service_and_followup_rows
+    finally:
+        reg.close()
+    return path, info
+
+
+# --- measuring ---------------------------------------------------------------------------------------
+
+
+def _raw_ms(raw: Any, statements: list[tuple[str, dict]], repeat: int) -> float:
+    def run() -> None:
+        for sql, params in statements:
+            raw.execute(sql, params).fetchall()
+
+    return median_ms(run, repeat=repeat)
+
+
+def _ratio_figure(what: str, ms: float, raw_ms: float, target_ms: float) -> list[Figure]:
+    ratio = ms / raw_ms if raw_ms else float("inf")
+    return [
+        Figure(what, ms, "ms", f"≤ {target_ms:g} ms", ms <= target_ms, f"raw SQL {raw_ms:.1f} ms"),
+        Figure(f"  … ratio to raw SQL", ratio, "×", "≤ 2×", ratio <= 2.0),
+    ]
+
+
+def run(ctx: Context) -> list[Figure]:
+    today = dt.date.today()
+    path, info = build(ctx, today)
+    reg = open_register(path, "admin", PASSWORD)
+    raw = connect_raw(path, reg.key_bytes_for_backup())
+    repeat = 15 if ctx.quick else 41
+    figures: list[Figure] = []
+    try:
+        counts = raw.execute(
+            "SELECT (SELECT count(*) FROM case_file), (SELECT count(*) FROM service), "
+            "(SELECT count(*) FROM followup), (SELECT count(*) FROM stay), "
+            "(SELECT count(*) FROM followup WHERE status = 'Scheduled' AND due_date < ?)",
+            (today.isoformat(),)).fetchone()
+        cases, services, fups, stays, overdue_n = counts
+        figures.append(Figure("register: cases", cases, "", "100,000", None if ctx.quick else cases >= 100_000))
+        figures.append(Figure("register: service + follow-up rows", services + fups, "", "≥ 1,000,000",
+                              None if ctx.quick else services + fups >= 1_000_000,
+                              f"{services:,} services, {fups:,} follow-ups, {stays:,} stays, {overdue_n:,} overdue"))
+        if "generate" in info:
+            figures.append(Figure("bulk generation of the shelter part (this run)", info["generate"], "s", "", None,
+                                  "facilities, beds, stays, services, plans, follow-ups, case flags"))
+
+        # Occupancy of every facility on a date (today, and a day three years back).
+        for label, day in (("today", today), ("three years ago", today - dt.timedelta(days=1095))):
+            ms = median_ms(lambda d=day: placements.occupancy(reg, d), repeat=repeat)
+            raw_ms = _raw_ms(raw, [(placements.OCCUPIED_SQL, {"d": day.isoformat()}),
+                                   ("SELECT id, code, name, kind, active, capacity, opened_on, closed_on "
+                                    "FROM facility ORDER BY code", {}),
+                                   ("SELECT id, facility_id, label, active FROM bed WHERE active = 1 ORDER BY id", {})],
+                             repeat)
+            figures += _ratio_figure(f"occupancy of all facilities on a date ({label})", ms, raw_ms, 50)
+
+        period = counting.last_complete_quarter(today)
+        ms = median_ms(lambda: placements.shelter_figures(reg, period), repeat=repeat)
+        raw_ms = _raw_ms(raw, [(placements.T5_SQL, {"s": period.start.isoformat(), "e": period.end.isoformat()}),
+                               ("SELECT id, code, name, capacity, opened_on, closed_on FROM facility ORDER BY code",
+                                {})], repeat)
+        figures += _ratio_figure(f"T5 figures for a quarter ({period.code})", ms, raw_ms, 50)
+
+        params = {"today": today.isoformat(), "limit": 50, "offset": 0}
+        ms = median_ms(lambda: followup.overdue(reg, today), repeat=repeat)
+        raw_ms = _raw_ms(raw, [(followup.OVERDUE_COUNT_SQL, {"today": today.isoformat()}),
+                               (followup.OVERDUE_SQL, params)], repeat)
+        figures += _ratio_figure("overdue queue, first page of 50 (with its total)", ms, raw_ms, 30)
+
+        last = today + dt.timedelta(days=followup.DUE_WINDOW_DAYS - 1)
+        week = {"first": today.isoformat(), "last": last.isoformat()}
+        ms = median_ms(lambda: followup.due_this_week(reg, today), repeat=repeat)
+        raw_ms = _raw_ms(raw, [(followup.DUE_COUNT_SQL, week),
+                               (followup.DUE_SQL, {**week, "limit": 50, "offset": 0})], repeat)
+        figures += _ratio_figure("due-this-week queue, first page of 50 (with its total)", ms, raw_ms, 30)
+
+        figures += _record_visit(reg, raw, today, 30 if ctx.quick else 101)
+    finally:
+        raw.close()
+        reg.close()
+    return figures
+
+
+def _record_visit(reg: Register, raw: Any, today: dt.date, repeat: int) -> list[Figure]:
+    """Record visits on follow-ups due in the future (so each run records a fresh one)."""
+    ids = [r[0] for r in raw.execute(
+        "SELECT id FROM followup WHERE status = 'Scheduled' AND due_date > ? ORDER BY id LIMIT ?",
+        (today.isoformat(), 2 * (repeat + 4))).fetchall()]
+    mine, theirs = iter(ids[: repeat + 2]), iter(ids[repeat + 2:])
+    visit = followup.Visit(done_date=today, mode="HomeVisit", risk_level="Low", score_economic=3,
+                           score_social=4, score_psychosocial=3, outcome="Doing well.", next_action="Call next month.")
+
+    ms = median_ms(lambda: followup.record_followup(reg, next(mine), visit, today=today), repeat=repeat)
+
+    def raw_visit() -> None:
+        fid = next(theirs)
+        raw.execute("BEGIN IMMEDIATE")
+        case_id, plan_id = raw.execute(
+            "SELECT f.case_id, f.plan_id, c.next_followup_due, c.high_risk FROM followup f "
+            "JOIN case_file c ON c.id = f.case_id WHERE f.id = ?", (fid,)).fetchone()[:2]
+        raw.execute(
+            "UPDATE followup SET done_date = ?, status = 'Done', mode = 'HomeVisit', done_by = ?, "
+            "score_economic = 3, score_social = 4, score_psychosocial = 3, risk_level = 'Low', "
+            "safety_note = '', outcome = 'Doing well.', next_action = 'Call next month.' WHERE id = ?",
+            (today.isoformat(), reg.actor.id, fid))
+        raw.execute(followup.REFRESH_RETURNING_SQL, {"case_id": case_id, "plan_id": plan_id}).fetchone()
+        prev_id, prev_hash = raw.execute("SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1").fetchone()
+        details = audit.canonical_details({"status": ["Scheduled", "Done"], "case_id": case_id})
+        digest = audit.sha256_hex(details)
+        at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        chained = audit.event_hash(prev_id + 1, at, reg.actor.id, reg.actor.username, "followup_recorded",
+                                   "followup", fid, digest, prev_hash)  # keeps the chain valid
+        raw.execute(
+            "INSERT INTO audit_event (id, at, user_id, username, action, entity, entity_id, details, "
+            "details_hash, erased_at, prev_hash, hash) VALUES (?, ?, ?, ?, 'followup_recorded', 'followup', ?, ?, ?, "
+            "NULL, ?, ?)",
+            (prev_id + 1, at, reg.actor.id, reg.actor.username, fid, details, digest, prev_hash, chained))
+        raw.execute("COMMIT")
+
+    raw_ms = median_ms(raw_visit, repeat=repeat)
+    return _ratio_figure("record a follow-up visit (validation + audit, committed)", ms, raw_ms, 15)
