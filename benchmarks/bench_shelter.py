@@ -135,19 +135,35 @@ def build(ctx: Context, today: dt.date) -> tuple[Path, dict[str, float]]:
 # --- measuring ---------------------------------------------------------------------------------------
 
 
-def _raw_ms(raw: Any, statements: list[tuple[str, dict]], repeat: int) -> float:
-    def run() -> None:
+def _raw_ms(raw: Any, statements: list[tuple[str, dict]], repeat: int,
+            connect: Any = None) -> tuple[float, float]:
+    """Median ms of the statements on the open connection ``raw``, and on a fresh keyed
+    connection opened (by ``connect``) for each run, as every unit of work of the vault does."""
+
+    def run(conn: Any) -> None:
         for sql, params in statements:
-            raw.execute(sql, params).fetchall()
+            conn.execute(sql, params).fetchall()
 
-    return median_ms(run, repeat=repeat)
+    warm = median_ms(lambda: run(raw), repeat=repeat)
+
+    def fresh() -> None:
+        conn = connect()
+        try:
+            run(conn)
+        finally:
+            conn.close()
+
+    return warm, median_ms(fresh, repeat=repeat)
 
 
-def _ratio_figure(what: str, ms: float, raw_ms: float, target_ms: float) -> list[Figure]:
-    ratio = ms / raw_ms if raw_ms else float("inf")
+def _ratio_figure(what: str, ms: float, raw: tuple[float, float], target_ms: float) -> list[Figure]:
+    warm, fresh = raw
+    ratio = ms / fresh if fresh else float("inf")
     return [
-        Figure(what, ms, "ms", f"≤ {target_ms:g} ms", ms <= target_ms, f"raw SQL {raw_ms:.1f} ms"),
-        Figure(f"  … ratio to raw SQL", ratio, "×", "≤ 2×", ratio <= 2.0),
+        Figure(what, ms, "ms", f"≤ {target_ms:g} ms", ms <= target_ms,
+               f"raw SQL: {fresh:.1f} ms with opening a keyed connection, {warm:.2f} ms on an open one"),
+        Figure("  … ratio to the raw SQL (with its connection)", ratio, "×", "≤ 2×", ratio <= 2.0,
+               f"{ms / warm:.0f}× the SQL alone on an open connection" if warm else ""),
     ]
 
 
@@ -155,7 +171,12 @@ def run(ctx: Context) -> list[Figure]:
     today = dt.date.today()
     path, info = build(ctx, today)
     reg = open_register(path, "admin", PASSWORD)
-    raw = connect_raw(path, reg.key_bytes_for_backup())
+    key = reg.key_bytes_for_backup()
+    raw = connect_raw(path, key)
+
+    def fresh() -> Any:
+        return connect_raw(path, key)
+
     repeat = 15 if ctx.quick else 41
     figures: list[Figure] = []
     try:
@@ -180,49 +201,49 @@ def run(ctx: Context) -> list[Figure]:
                                    ("SELECT id, code, name, kind, active, capacity, opened_on, closed_on "
                                     "FROM facility ORDER BY code", {}),
                                    ("SELECT id, facility_id, label, active FROM bed WHERE active = 1 ORDER BY id", {})],
-                             repeat)
+                             repeat, fresh)
             figures += _ratio_figure(f"occupancy of all facilities on a date ({label})", ms, raw_ms, 50)
 
         period = counting.last_complete_quarter(today)
         ms = median_ms(lambda: placements.shelter_figures(reg, period), repeat=repeat)
         raw_ms = _raw_ms(raw, [(placements.T5_SQL, {"s": period.start.isoformat(), "e": period.end.isoformat()}),
                                ("SELECT id, code, name, capacity, opened_on, closed_on FROM facility ORDER BY code",
-                                {})], repeat)
+                                {})], repeat, fresh)
         figures += _ratio_figure(f"T5 figures for a quarter ({period.code})", ms, raw_ms, 50)
 
         params = {"today": today.isoformat(), "limit": 50, "offset": 0}
         ms = median_ms(lambda: followup.overdue(reg, today), repeat=repeat)
         raw_ms = _raw_ms(raw, [(followup.OVERDUE_COUNT_SQL, {"today": today.isoformat()}),
-                               (followup.OVERDUE_SQL, params)], repeat)
+                               (followup.OVERDUE_SQL, params)], repeat, fresh)
         figures += _ratio_figure("overdue queue, first page of 50 (with its total)", ms, raw_ms, 30)
 
         last = today + dt.timedelta(days=followup.DUE_WINDOW_DAYS - 1)
         week = {"first": today.isoformat(), "last": last.isoformat()}
         ms = median_ms(lambda: followup.due_this_week(reg, today), repeat=repeat)
         raw_ms = _raw_ms(raw, [(followup.DUE_COUNT_SQL, week),
-                               (followup.DUE_SQL, {**week, "limit": 50, "offset": 0})], repeat)
+                               (followup.DUE_SQL, {**week, "limit": 50, "offset": 0})], repeat, fresh)
         figures += _ratio_figure("due-this-week queue, first page of 50 (with its total)", ms, raw_ms, 30)
 
-        figures += _record_visit(reg, raw, today, 30 if ctx.quick else 101)
+        figures += _record_visit(reg, raw, fresh, today, 30 if ctx.quick else 101)
     finally:
         raw.close()
         reg.close()
     return figures
 
 
-def _record_visit(reg: Register, raw: Any, today: dt.date, repeat: int) -> list[Figure]:
+def _record_visit(reg: Register, raw: Any, fresh: Any, today: dt.date, repeat: int) -> list[Figure]:
     """Record visits on follow-ups due in the future (so each run records a fresh one)."""
     ids = [r[0] for r in raw.execute(
         "SELECT id FROM followup WHERE status = 'Scheduled' AND due_date > ? ORDER BY id LIMIT ?",
-        (today.isoformat(), 2 * (repeat + 4))).fetchall()]
-    mine, theirs = iter(ids[: repeat + 2]), iter(ids[repeat + 2:])
+        (today.isoformat(), 3 * (repeat + 4))).fetchall()]
+    n = repeat + 4
+    mine, warm_ids, fresh_ids = iter(ids[:n]), iter(ids[n:2 * n]), iter(ids[2 * n:])
     visit = followup.Visit(done_date=today, mode="HomeVisit", risk_level="Low", score_economic=3,
                            score_social=4, score_psychosocial=3, outcome="Doing well.", next_action="Call next month.")
 
     ms = median_ms(lambda: followup.record_followup(reg, next(mine), visit, today=today), repeat=repeat)
 
-    def raw_visit() -> None:
-        fid = next(theirs)
+    def raw_visit(raw: Any, fid: int) -> None:
         raw.execute("BEGIN IMMEDIATE")
         case_id, plan_id = raw.execute(
             "SELECT f.case_id, f.plan_id, c.next_followup_due, c.high_risk FROM followup f "
@@ -246,5 +267,14 @@ def _record_visit(reg: Register, raw: Any, today: dt.date, repeat: int) -> list[
             (prev_id + 1, at, reg.actor.id, reg.actor.username, fid, details, digest, prev_hash, chained))
         raw.execute("COMMIT")
 
-    raw_ms = median_ms(raw_visit, repeat=repeat)
+    warm = median_ms(lambda: raw_visit(raw, next(warm_ids)), repeat=repeat)
+
+    def fresh_visit() -> None:
+        conn = fresh()
+        try:
+            raw_visit(conn, next(fresh_ids))
+        finally:
+            conn.close()
+
+    raw_ms = (warm, median_ms(fresh_visit, repeat=repeat))
     return _ratio_figure("record a follow-up visit (validation + audit, committed)", ms, raw_ms, 15)
