@@ -5,13 +5,15 @@ permissions and audit rows."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
-from models import Case, FollowUp
 from tests.shelter_helpers import D, acting_as, audit_events, make_case
 from tipdesk.errors import PermissionDenied, ValidationError
-from tipdesk.services import casework, followup as fu
+from tipdesk.services import casework, cases
+from tipdesk.services import facilities as fac
+from tipdesk.services import followup as fu
 from tipdesk.services import followup_plans as plans
+from tipdesk.services import placements as pl
+from tipdesk.services.statuses import CaseStatusChange
 
 TODAY = D(2026, 6, 30)
 STANDARD = [D(2026, 2, 15), D(2026, 3, 15), D(2026, 4, 15), D(2026, 7, 15), D(2026, 10, 15),
@@ -140,11 +142,11 @@ def test_recording_a_visit_validates_every_field(reg, plan):
 
 def test_a_visit_is_audited_old_to_new_with_the_case_flags(reg, case, plan):
     first = plan.followups[0]
-    with acting_as(reg, "caseworker") as me:
-        done = fu.record_followup(reg, first.id, visit(
+    with acting_as(reg, "caseworker") as other:
+        done = fu.record_followup(other, first.id, visit(
             done=D(2026, 2, 17), mode="Phone", score_economic=2, score_social=3, score_psychosocial=4,
             outcome="found work", next_action="call in a month"), today=TODAY)
-    assert done.status == "Done" and done.done_by == me.username and done.mode_label == "Phone"
+    assert done.status == "Done" and done.done_by == other.actor.username and done.mode_label == "Phone"
     action, details = audit_events(reg, "followup", first.id)[-1]
     assert action == "followup_recorded"
     assert details["status"] == ["Scheduled", "Done"] and details["done_date"] == [None, "2026-02-17"]
@@ -239,8 +241,7 @@ def test_the_high_risk_queue_leaves_out_closed_cases(reg):
     open_case, closed_case = make_case(reg, given="Open"), make_case(reg, given="Gone")
     for c in (open_case, closed_case):
         fu.record_unplanned_followup(reg, c, visit(risk="High", safety_note="threats"), today=TODAY)
-    with reg.write() as s:
-        s.get(Case, closed_case).case_status = "Closed"
+    cases.change_case_status(reg, closed_case, CaseStatusChange("Closed", TODAY, "Moved abroad."))
     page = fu.high_risk(reg)
     assert page.total == 1 and [r.case.case_id for r in page.rows] == [open_case]
 
@@ -248,54 +249,78 @@ def test_the_high_risk_queue_leaves_out_closed_cases(reg):
 def test_an_analyst_sees_queues_without_names_and_visits_without_notes(reg, case, plan):
     fu.record_followup(reg, plan.followups[0].id, visit(
         done=D(2026, 2, 15), risk="High", safety_note="lives at 4 Hope Road"), today=TODAY)
-    with acting_as(reg, "analyst"):
-        row = fu.overdue(reg, TODAY).rows[0]
+    with acting_as(reg, "analyst") as other:
+        row = fu.overdue(other, TODAY).rows[0]
         assert row.case.person_name is None and row.case.case_number.startswith("OAS-")
-        seen = fu.followups_of_case(reg, case)[0]
+        seen = fu.followups_of_case(other, case)[0]
         assert seen.risk_level == "High" and seen.safety_note is None and seen.outcome is None
-        assert fu.high_risk(reg).rows[0].case.person_name is None
+        assert fu.high_risk(other).rows[0].case.person_name is None
         with pytest.raises(PermissionDenied, match="may not record follow-ups"):
-            fu.record_followup(reg, plan.followups[1].id, visit(), today=TODAY)
+            fu.record_followup(other, plan.followups[1].id, visit(), today=TODAY)
 
 
 @pytest.mark.parametrize("role", ["police", "auditor", "analyst"])
 def test_only_case_workers_and_admins_write_follow_up(reg, case, plan, role):
-    with acting_as(reg, role):
+    with acting_as(reg, role) as other:
         for call in (
-            lambda: fu.start_plan(reg, case, D(2026, 1, 1), today=TODAY),
-            lambda: fu.cancel_plan(reg, plan.id, reason="x", today=TODAY),
-            lambda: fu.extend_plan(reg, plan.id, to_months=48, every_months=6, reason="x", today=TODAY),
-            lambda: plans.create_plan_definition(reg, "Mine", [1]),
+            lambda: fu.start_plan(other, case, D(2026, 1, 1), today=TODAY),
+            lambda: fu.cancel_plan(other, plan.id, reason="x", today=TODAY),
+            lambda: fu.extend_plan(other, plan.id, to_months=48, every_months=6, reason="x", today=TODAY),
+            lambda: plans.create_plan_definition(other, "Mine", [1]),
         ):
             with pytest.raises(PermissionDenied):
                 call()
-        assert fu.overdue(reg, TODAY).total == 3  # reading is allowed (due Feb, Mar, Apr 15)
+        assert fu.overdue(other, TODAY).total == 3  # reading is allowed (due Feb, Mar, Apr 15)
 
 
-# --- closing a case ------------------------------------------------------------------------------
+# --- closing a case (the case register's status change) -------------------------------------------
 
 
-def test_closing_with_open_work_needs_an_explicit_reason(reg, case, plan):
-    with reg.read() as s:
-        blockers = casework.closing_blockers(s, case)
-        assert len(blockers) == 1 and "active follow-up plan with 10 follow-up(s)" in blockers[0]
-        with pytest.raises(ValidationError, match="give the reason to close anyway"):
-            casework.check_closing(s, case, "")
-        assert casework.check_closing(s, case, "person moved abroad") == blockers
+def close(reg, case_id, day=D(2026, 6, 1), **more):
+    return cases.change_case_status(reg, case_id, CaseStatusChange("Closed", day, "Moved abroad.", **more))
+
+
+def test_closing_with_an_active_plan_needs_an_explicit_reason(reg, case, plan):
+    with pytest.raises(ValidationError) as exc:
+        close(reg, case)
+    found = exc.value.by_field()["open_work_reason"]
+    assert "active follow-up plan with 10 follow-up(s) still to do" in found[0]
+    assert "give the reason to close anyway" in found[-1]
+    assert cases.get_case(reg, case).case_status == "Active"
+    assert fu.plans_of_case(reg, case)[0].status == "Active"
     quiet = make_case(reg, given="Quiet")
-    with reg.read() as s:
-        assert casework.closing_blockers(s, quiet) == []
+    assert close(reg, quiet).case_status == "Closed"  # nothing open: the closure reason suffices
+
+
+def test_closing_with_an_open_stay_needs_an_explicit_reason(reg, case):
+    house = fac.create_facility(reg, fac.FacilityFields(code="SH", name="Safe House", capacity=2), today=TODAY)
+    pl.admit(reg, case, house.id, D(2026, 5, 1), today=TODAY)
+    with pytest.raises(ValidationError, match="still placed in a shelter"):
+        close(reg, case)
+    assert close(reg, case, open_work_reason="Transferred to another agency's care.").case_status == "Closed"
+    details = [d for a, d in audit_events(reg, "case", case) if a == "case_status_changed"][-1]
+    assert details["open_work_reason"] == "Transferred to another agency's care."
+    assert "still placed in a shelter" in details["open_work"][0]
 
 
 def test_closing_cancels_the_follow_ups_still_to_do(reg, case, plan):
     fu.record_followup(reg, plan.followups[0].id, visit(done=D(2026, 2, 15)), today=TODAY)
-    with reg.write() as s:
-        cancelled = casework.close_case_work(s, reg.actor, case, D(2026, 6, 1), "moved abroad")
-    assert cancelled == 9
-    assert fu.plans_of_case(reg, case)[0].status == "Cancelled"
+    close(reg, case, D(2026, 6, 1), open_work_reason="The family moved abroad.")
+    (ended,) = fu.plans_of_case(reg, case)
+    assert ended.status == "Cancelled" and ended.ended_on == D(2026, 6, 1)
+    assert [f.status for f in ended.followups] == ["Done"] + ["Cancelled"] * 9
+    assert {f.cancelled_on for f in ended.followups[1:]} == {D(2026, 6, 1)}
     assert fu.case_flags(reg, case) == (None, False)
-    with reg.read() as s:
-        statuses = s.scalars(select(FollowUp.status).where(FollowUp.case_id == case)).all()
-    assert sorted(statuses) == ["Cancelled"] * 9 + ["Done"]
-    actions = [a for a, _ in audit_events(reg)][-2:]
-    assert actions == ["followup_plan_cancelled", "followups_cancelled"]
+    assert fu.overdue(reg, TODAY).total == 0
+    actions = [a for a, _ in audit_events(reg)][-3:]
+    assert actions == ["case_status_changed", "followup_plan_cancelled", "followups_cancelled"]
+    with pytest.raises(ValidationError, match="is closed: reopen it"):
+        fu.start_plan(reg, case, D(2026, 6, 2), today=TODAY)
+
+
+def test_closing_work_directly_in_a_transaction(reg, case, plan):
+    """``casework.close_case_work`` is what the status change calls; it also works on its own."""
+    with reg.write() as s:
+        assert casework.check_closing(s, case, "moved") == casework.closing_blockers(s, case)
+        assert casework.close_case_work(s, reg.actor, case, D(2026, 6, 1), "moved abroad") == 10
+    assert fu.case_flags(reg, case) == (None, False)

@@ -300,6 +300,78 @@ def cmd_screenshots(args: argparse.Namespace) -> int:
     return run_screenshots(Path(args.dir), register, args.user if register else None, password)
 
 
+# --- commands: shelter and follow-up --------------------------------------------------------------
+
+
+def _date_arg(text: str | None):  # -> datetime.date | None
+    import datetime as dt
+
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise UsageError(f"'{text}' is not a date: write it as YYYY-MM-DD, e.g. 2026-03-31.") from exc
+
+
+def cmd_shelter_occupancy(args: argparse.Namespace) -> int:
+    from tipdesk.services.placements import occupancy
+
+    with open_as_user(args) as reg:
+        day = _date_arg(args.date)
+        found = occupancy(reg, day)
+    print(f"{'facility':<10} {'capacity':>8} {'occupied':>8} {'free':>5}  free beds")
+    for o in found:
+        beds = ", ".join(b.label for b in o.free_beds)
+        print(f"{o.code:<10} {o.capacity:>8} {o.occupied:>8} {o.free_places:>5}  {beds}")
+    return EXIT_OK
+
+
+def cmd_shelter_figures(args: argparse.Namespace) -> int:
+    from tipdesk.counting import parse_period
+    from tipdesk.services.placements import shelter_figures
+
+    period = parse_period(args.period)
+    with open_as_user(args) as reg:
+        figures = shelter_figures(reg, period)
+    print(f"T5 shelter figures, {period.code} ({period.start} to {period.end})")
+    print(f"{'facility':<10} {'capacity':>8} {'admissions':>10} {'discharges':>10} {'bed-nights':>10} "
+          f"{'occupied at end':>15} {'average stay':>12}")
+    for r in (*figures.rows, figures.total):
+        avg = "" if r.average_stay is None else f"{r.average_stay:.1f}"
+        print(f"{r.code:<10} {r.capacity:>8} {r.admissions:>10} {r.discharges:>10} {r.bed_nights:>10} "
+              f"{r.occupied_at_end:>15} {avg:>12}")
+    return EXIT_OK
+
+
+def cmd_followup_queue(args: argparse.Namespace) -> int:
+    from tipdesk.services import followup
+
+    if args.page < 1 or not 1 <= args.page_size <= 500:
+        raise UsageError("--page starts at 1; --page-size is from 1 to 500.")
+    offset = (args.page - 1) * args.page_size
+    with open_as_user(args) as reg:
+        if args.queue == "high-risk":
+            page = followup.high_risk(reg, offset=offset, limit=args.page_size)
+            print(f"{page.total:,} open case(s) flagged high risk; page {args.page}.")
+            for row in page.rows:
+                print(f"  {row.case.case_number:<20} assessed {row.assessed_on or '?'}  "
+                      f"next follow-up {row.next_followup_due or 'none'}")
+            return EXIT_OK
+        today = _date_arg(args.date)
+        if args.queue == "overdue":
+            page = followup.overdue(reg, today, offset=offset, limit=args.page_size)
+            print(f"{page.total:,} follow-up(s) overdue; page {args.page}, oldest first.")
+        else:
+            page = followup.due_this_week(reg, today, offset=offset, limit=args.page_size)
+            print(f"{page.total:,} follow-up(s) due in the next seven days; page {args.page}.")
+    for row in page.rows:
+        late = f"{row.days_overdue} day(s) overdue" if row.days_overdue else ""
+        flag = "HIGH RISK" if row.case_high_risk else ""
+        print(f"  {row.case.case_number:<20} due {row.due_date}  {late:<20} {flag}")
+    return EXIT_OK
+
+
 # --- the parser ---------------------------------------------------------------------------------
 
 def _add_auth(p: argparse.ArgumentParser) -> None:
@@ -320,7 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tipdesk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     # One function per area adds its commands (keeps areas apart when they grow).
-    for add_commands in (_register_commands, _demo_commands, _returns_commands, _gui_commands):
+    for add_commands in (_register_commands, _demo_commands, _returns_commands, _shelter_commands, _gui_commands):
         add_commands(sub)
     return parser
 
@@ -427,6 +499,33 @@ def _returns_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--key-file", required=True, metavar="FILE", help="the file with 64 hexadecimal digits")
     _add_auth(p)
     p.set_defaults(handler=cmd_settings_set_linkage_key)
+
+
+def _shelter_commands(sub: argparse._SubParsersAction) -> None:
+    """Shelter occupancy and figures; follow-up work queues (case numbers only, never names)."""
+    shelter = sub.add_parser("shelter", help="shelter occupancy and T5 figures")
+    ssub = shelter.add_subparsers(dest="shelter_command", metavar="ACTION", required=True)
+    p = ssub.add_parser("occupancy", help="occupancy and free beds of every facility on a date")
+    p.add_argument("path")
+    p.add_argument("--date", help="YYYY-MM-DD (default: today)")
+    _add_auth(p)
+    p.set_defaults(handler=cmd_shelter_occupancy)
+    p = ssub.add_parser("figures", help="admissions, discharges, bed-nights, occupancy, average stay")
+    p.add_argument("path")
+    p.add_argument("--period", required=True, help="a quarter like 2026-Q3 or a year like 2026")
+    _add_auth(p)
+    p.set_defaults(handler=cmd_shelter_figures)
+
+    fol = sub.add_parser("followup", help="follow-up work queues")
+    fsub = fol.add_subparsers(dest="followup_command", metavar="ACTION", required=True)
+    p = fsub.add_parser("queue", help="overdue, due this week, or high-risk cases")
+    p.add_argument("path")
+    p.add_argument("queue", choices=("overdue", "due", "high-risk"))
+    p.add_argument("--date", help="today's date for the queue, YYYY-MM-DD (default: today)")
+    p.add_argument("--page", type=int, default=1)
+    p.add_argument("--page-size", type=int, default=50)
+    _add_auth(p)
+    p.set_defaults(handler=cmd_followup_queue)
 
 
 def _gui_commands(sub: argparse._SubParsersAction) -> None:

@@ -10,6 +10,7 @@ from models import vocab
 from tipdesk.demo import data
 from tipdesk.demo.cases import run_cases
 from tipdesk.demo.context import DemoContext, DemoRuleBroken, Step, flag, iso, js, js_dict, pick, ri, sample, weighted
+from tipdesk.demo.shelter import run_shelter
 from tipdesk.services.organisations import OrganisationInput, add_organisation
 from tipdesk.services.records import JusticeStageInput, ReferralInput
 from tipdesk.services.justice import stage_problems
@@ -201,4 +202,5 @@ DEFAULT_STEPS: tuple[Step, ...] = (
     Step("screenings", run_screenings, "screenings at registration"),
     Step("referrals", run_referrals, "incoming and outgoing referrals"),
     Step("justice", run_justice, "justice stages"),
+    Step("shelter", run_shelter, "facilities, stays, services, follow-up plans and visits"),
 )

@@ -1,8 +1,8 @@
 """What placements, services and follow-up share: pages, case look-ups, who may see names,
 and the rules that tie a case's status to its open work (an open stay, an active plan).
 
-The case-status change (``tipdesk.services.cases``) calls ``closing_blockers`` before it closes
-a case and ``close_case_work`` in the same transaction once it has.
+The case-status change (``tipdesk.services.statuses``) checks ``closing_problems`` before it
+closes a case and calls ``close_case_work`` in the same transaction once it has.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -19,27 +18,14 @@ from models import Case, FollowUp, FollowUpPlan, Person, Stay
 from tipdesk.errors import FieldProblem, NotFound, ValidationError
 from tipdesk.security import audit
 from tipdesk.security.roles import Actor
+from tipdesk.services.common import Page, can_see_pii
 
-T = TypeVar("T")
+__all__ = ["Page"]  # one page type for every list of the core (tipdesk.services.common)
 
 CLOSED_CASE_STATUSES = ("Closed", "ClosedReferred")
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 EARLIEST_DATE = dt.date(1900, 1, 1)
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a list, and how many rows the whole list has."""
-
-    rows: tuple[T, ...]
-    total: int
-    offset: int
-    limit: int
-
-    @property
-    def has_more(self) -> bool:
-        return self.offset + len(self.rows) < self.total
 
 
 def page_bounds(offset: int, limit: int) -> tuple[int, int]:
@@ -57,7 +43,7 @@ def display_name(given: str | None, family: str | None) -> str:
 
 def sees_names(actor: Actor) -> bool:
     """Names, contacts and free-text notes go only to roles that may read personal data."""
-    return actor.can("case.read_pii")
+    return can_see_pii(actor)
 
 
 def visible_text(actor: Actor, value: str | None) -> str | None:
@@ -158,20 +144,22 @@ def closing_blockers(session: Session, case_id: int) -> list[str]:
     return found
 
 
-def check_closing(session: Session, case_id: int, override_reason: str | None) -> list[str]:
-    """Refuse to close a case with open work unless an explicit reason is given.
-
-    Returns the blockers that the reason overrode (for the audit event), raising
-    ``ValidationError`` on field ``override_reason`` when there are blockers and no reason.
-    """
+def closing_problems(session: Session, case_id: int, open_work_reason: str | None) -> list[FieldProblem]:
+    """Why this case cannot be closed as asked: it has open work and no reason to close anyway."""
     blockers = closing_blockers(session, case_id)
-    if blockers and not (override_reason or "").strip():
-        raise ValidationError(
-            [FieldProblem("override_reason", b) for b in blockers]
-            + [FieldProblem("override_reason",
-                            "Discharge the person and end the plan first, or give the reason to close anyway.")]
-        )
-    return blockers
+    if not blockers or (open_work_reason or "").strip():
+        return []
+    return [FieldProblem("open_work_reason", b) for b in blockers] + [FieldProblem(
+        "open_work_reason", "Discharge the person and end the plan first, or give the reason to close anyway.")]
+
+
+def check_closing(session: Session, case_id: int, open_work_reason: str | None) -> list[str]:
+    """Refuse (``ValidationError``) to close a case with open work without a reason; returns the
+    blockers the reason overrode."""
+    problems = closing_problems(session, case_id, open_work_reason)
+    if problems:
+        raise ValidationError(problems)
+    return closing_blockers(session, case_id)
 
 
 def close_case_work(session: Session, actor: Actor, case_id: int, closed_on: dt.date, reason: str = "") -> int:

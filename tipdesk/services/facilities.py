@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from models import Bed, Case, Facility, Person, Stay, WaitingListEntry, vocab
 from tipdesk.errors import FieldProblem, NotFound, ValidationError
 from tipdesk.security import audit
+from tipdesk.services.common import Page
 from tipdesk.services.casework import (
     CaseRef,
-    Page,
     case_ref,
     check_date,
     page_bounds,

@@ -29,9 +29,9 @@ from models import Case, FollowUp, FollowUpPlan, FollowUpPlanDefinition, UserAcc
 from tipdesk.errors import FieldProblem, NotFound, ValidationError
 from tipdesk.security import audit
 from tipdesk.security.roles import Actor
+from tipdesk.services.common import Page
 from tipdesk.services.casework import (
     CaseRef,
-    Page,
     case_ref,
     check_date,
     load_case,
@@ -45,6 +45,8 @@ from tipdesk.services.followup_plans import add_months, due_dates, ensure_defaul
 from tipdesk.vault.register import Register
 
 MAX_TEXT = 10_000
+_MODES = frozenset(vocab.names(vocab.FOLLOWUP_MODES))
+_RISKS = frozenset(vocab.names(vocab.RISK_LEVELS))
 
 
 # --- plain data ----------------------------------------------------------------------------------
@@ -492,19 +494,20 @@ def cancel_followup(reg: Register, followup_id: int, *, reason: str, on: dt.date
         return _fu_info(reg.actor, f, None)
 
 
-def _check_visit(visit: Visit, today: dt.date) -> list[FieldProblem]:
+def visit_problems(visit: Visit, today: dt.date) -> list[FieldProblem]:
+    """Every rule a follow-up visit meets, as plain sentences by field (pure)."""
     problems: list[FieldProblem] = []
     if visit.done_date is None:
         problems.append(FieldProblem("done_date", "Give the date of the follow-up."))
     check_date(problems, "done_date", "date of the follow-up", visit.done_date, today)
-    if visit.mode not in vocab.names(vocab.FOLLOWUP_MODES):
+    if visit.mode not in _MODES:
         problems.append(FieldProblem("mode", "Choose how the follow-up was done (home visit, office visit, phone, other)."))
     for field, label, value in (("score_economic", "economic", visit.score_economic),
                                 ("score_social", "social", visit.score_social),
                                 ("score_psychosocial", "psychosocial", visit.score_psychosocial)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5):
             problems.append(FieldProblem(field, f"The {label} score is a whole number from 1 to 5."))
-    if visit.risk_level not in vocab.names(vocab.RISK_LEVELS):
+    if visit.risk_level not in _RISKS:
         problems.append(FieldProblem("risk_level", "Say how safe the person is: low, medium or high risk."))
     elif visit.risk_level == "High" and not visit.safety_note.strip():
         problems.append(FieldProblem(
@@ -527,7 +530,7 @@ def _apply_visit(s: Session, actor: Actor, row: dict, visit: Visit, today: dt.da
 
     Core statements rather than the ORM: this is the hot path of a case worker's day.
     """
-    raise_if(_check_visit(visit, today))
+    raise_if(visit_problems(visit, today))
     values = {
         "done_date": visit.done_date, "status": "Done", "mode": visit.mode, "done_by": actor.id,
         "score_economic": visit.score_economic, "score_social": visit.score_social,
@@ -581,7 +584,7 @@ def record_unplanned_followup(reg: Register, case_id: int, visit: Visit, *, plan
     day = today_or(today)
     with reg.write() as s:
         case = load_case(s, case_id)
-        raise_if(_check_visit(visit, day))
+        raise_if(visit_problems(visit, day))
         if plan_id is not None and _load_plan(s, plan_id, active=False).case_id != case.id:
             raise ValidationError("That plan belongs to another case.", "plan")
         fid = s.execute(_FU.insert().values(case_id=case.id, plan_id=plan_id, due_date=visit.done_date,

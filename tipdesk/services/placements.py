@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -165,25 +166,57 @@ def _first_shared_day(a: tuple[dt.date, dt.date | None], b: tuple[dt.date, dt.da
     return max(a[0], b[0])
 
 
+def eligibility_issues(facility_name: str, sexes: Sequence[str], min_age: int | None, max_age: int | None,
+                       sex: str, age: int | None, on: dt.date) -> list[str]:
+    """Why a person of return sex ``sex`` and age ``age`` (on ``on``) is outside a facility's
+    eligibility (empty: eligible). Pure: the demo generator checks with it too."""
+    found = []
+    if sexes:
+        takes = " and ".join(sexes)
+        if sex == "Unknown":
+            found.append(f"{facility_name} takes {takes} residents only, and this person's sex is not recorded.")
+        elif sex not in sexes:
+            found.append(f"{facility_name} takes {takes} residents only; this person's recorded sex is {sex}.")
+    if min_age is not None or max_age is not None:
+        lo = min_age if min_age is not None else 0
+        ages = f"ages {lo}–{max_age}" if max_age is not None else f"ages {lo} and over"
+        if age is None:
+            found.append(f"{facility_name} takes {ages}, and this person's age is not recorded.")
+        elif age < lo or (max_age is not None and age > max_age):
+            found.append(f"{facility_name} takes {ages}; this person is {age} on {on.isoformat()}.")
+    return found
+
+
 def eligibility_problems(facility: Facility, person: Person, on: dt.date) -> list[str]:
     """Why this person is outside the facility's eligibility on ``on`` (empty: eligible)."""
-    found = []
-    if facility.sexes:
-        sex = counting.sex_of_gender(person.gender)
-        takes = " and ".join(facility.sexes)
-        if sex == "Unknown":
-            found.append(f"{facility.name} takes {takes} residents only, and this person's sex is not recorded.")
-        elif sex not in facility.sexes:
-            found.append(f"{facility.name} takes {takes} residents only; this person's recorded sex is {sex}.")
-    if facility.min_age is not None or facility.max_age is not None:
-        lo = facility.min_age if facility.min_age is not None else 0
-        ages = f"ages {lo}–{facility.max_age}" if facility.max_age is not None else f"ages {lo} and over"
-        age = counting.age_at(on, person.birth_date, person.estimated_age, person.age_estimated_on)
-        if age is None:
-            found.append(f"{facility.name} takes {ages}, and this person's age is not recorded.")
-        elif age < lo or (facility.max_age is not None and age > facility.max_age):
-            found.append(f"{facility.name} takes {ages}; this person is {age} on {on.isoformat()}.")
-    return found
+    age = counting.age_at(on, person.birth_date, person.estimated_age, person.age_estimated_on)
+    return eligibility_issues(facility.name, facility.sexes, facility.min_age, facility.max_age,
+                              counting.sex_of_gender(person.gender), age, on)
+
+
+_REASONS = frozenset(vocab.names(vocab.DISCHARGE_REASONS))
+
+
+def stay_date_problems(admitted: dt.date | None, discharged: dt.date | None, discharge_reason: str | None,
+                       planned: dt.date | None, today: dt.date) -> list[FieldProblem]:
+    """The rules of a stay's own dates and discharge reason (pure; the demo checks with it)."""
+    problems: list[FieldProblem] = []
+    if admitted is None:
+        return [FieldProblem("admitted", "Give the admission date.")]
+    check_date(problems, "admitted", "admission date", admitted, today)
+    check_date(problems, "discharged", "discharge date", discharged, today)
+    check_date(problems, "planned_discharge", "planned discharge date", planned, today, future_ok=True)
+    if discharged is not None and discharged < admitted:
+        problems.append(FieldProblem(
+            "discharged", f"The discharge date ({discharged.isoformat()}) is before the admission "
+                          f"date ({admitted.isoformat()})."))
+    if planned is not None and planned < admitted:
+        problems.append(FieldProblem("planned_discharge", "The planned discharge date is before the admission date."))
+    if discharged is not None and discharge_reason not in _REASONS:
+        problems.append(FieldProblem("discharge_reason", "Choose the reason for the discharge."))
+    if discharged is None and discharge_reason:
+        problems.append(FieldProblem("discharge_reason", "A reason for discharge needs a discharge date."))
+    return problems
 
 
 def _validate_stay(
@@ -195,22 +228,9 @@ def _validate_stay(
 
     Returns the eligibility problems that the override reason covers (for the audit event).
     """
-    problems: list[FieldProblem] = []
+    problems = stay_date_problems(admitted, discharged, discharge_reason, planned, today)
     if admitted is None:
-        raise ValidationError("Give the admission date.", "admitted")
-    check_date(problems, "admitted", "admission date", admitted, today)
-    check_date(problems, "discharged", "discharge date", discharged, today)
-    check_date(problems, "planned_discharge", "planned discharge date", planned, today, future_ok=True)
-    if discharged is not None and discharged < admitted:
-        problems.append(FieldProblem(
-            "discharged", f"The discharge date ({discharged.isoformat()}) is before the admission "
-                          f"date ({admitted.isoformat()})."))
-    if planned is not None and planned < admitted:
-        problems.append(FieldProblem("planned_discharge", "The planned discharge date is before the admission date."))
-    if discharged is not None and discharge_reason not in vocab.names(vocab.DISCHARGE_REASONS):
-        problems.append(FieldProblem("discharge_reason", "Choose the reason for the discharge."))
-    if discharged is None and discharge_reason:
-        problems.append(FieldProblem("discharge_reason", "A reason for discharge needs a discharge date."))
+        raise_if(problems)
     facility = s.get(Facility, facility_id)
     if facility is None:
         raise NotFound(f"There is no facility with id {facility_id}.")

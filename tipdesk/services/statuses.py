@@ -31,6 +31,7 @@ from tipdesk.services.common import (
     clean_text,
     fmt_date,
 )
+from tipdesk.services import casework
 from tipdesk.services.derived import refresh_statuses
 
 ACTUAL = "ActualVictimOfTrafficking"
@@ -50,11 +51,14 @@ class TraffickingStatusChange:
 
 @dataclass(frozen=True)
 class CaseStatusChange:
-    """A new case status; closing (Closed, ClosedReferred) needs a reason."""
+    """A new case status; closing (Closed, ClosedReferred) needs a reason, and closing a case
+    whose person is still placed in a shelter or that has an active follow-up plan needs
+    ``open_work_reason`` too (why close it anyway)."""
 
     status: str
     effective_date: dt.date
     reason: str = ""
+    open_work_reason: str = ""
 
 
 def _latest(s: Session, model: type, case_id: int):  # -> entry | None
@@ -164,13 +168,18 @@ def check_case_status_change(
         if change.status == case.case_status:
             p.add("status", f"The case is already "
                             f"{vocab.label(vocab.CASE_STATUSES, change.status)}: nothing to change.")
+        elif change.status in CLOSED_STATUSES and case.case_status not in CLOSED_STATUSES:
+            p.extend(casework.closing_problems(s, case.id, change.open_work_reason))
+    check_length(p, "open_work_reason", change.open_work_reason, 4000, "reason")
     return p
 
 
 def _after_case_status_change(s: Session, actor: Actor, case: Case, entry: CaseStatusEntry,
                               before: str) -> None:
-    """What follows a case-status change in the same transaction (e.g. cancelling future
-    follow-ups when a case closes). Nothing yet in the case register itself."""
+    """What follows a case-status change in the same transaction: closing a case cancels the
+    follow-ups not yet done and ends its active follow-up plans (``casework.close_case_work``)."""
+    if entry.status in CLOSED_STATUSES and before not in CLOSED_STATUSES:
+        casework.close_case_work(s, actor, case.id, entry.effective_date, entry.reason)
 
 
 def apply_case_status_change(
@@ -178,7 +187,10 @@ def apply_case_status_change(
     *, first: bool = False,
 ) -> CaseStatusEntry:
     """Validate and add a case-status entry, then its effects; audited."""
-    change = CaseStatusChange(change.status, change.effective_date, clean_text(change.reason))
+    change = CaseStatusChange(change.status, change.effective_date, clean_text(change.reason),
+                              clean_text(change.open_work_reason))
+    overridden = (casework.closing_blockers(s, case.id)
+                  if not first and change.status in CLOSED_STATUSES and change.open_work_reason else [])
     check_case_status_change(s, case, change, on, first=first).raise_if_any()
     before = case.case_status
     entry = CaseStatusEntry(
@@ -188,11 +200,15 @@ def apply_case_status_change(
     s.add(entry)
     refresh_statuses(s, case)
     if not first:
-        audit.record(s, actor, "case_status_changed", "case", case.id, {
+        details = {
             "case_status": [before, case.case_status],
             "effective_date": change.effective_date.isoformat(),
             "reason": change.reason,
-        })
+        }
+        if overridden:
+            details["open_work"] = overridden
+            details["open_work_reason"] = change.open_work_reason
+        audit.record(s, actor, "case_status_changed", "case", case.id, details)
         case.updated_at = utcnow()
         _after_case_status_change(s, actor, case, entry, before)
     return entry

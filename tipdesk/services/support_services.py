@@ -38,6 +38,8 @@ from tipdesk.services.casework import (
 from tipdesk.vault.register import Register
 
 THIS_OFFICE = "This office"
+_TYPES = frozenset(vocab.names(vocab.SERVICE_TYPES))
+_STATUSES = frozenset(vocab.names(vocab.SERVICE_STATUSES))
 MAX_TEXT = 10_000
 
 
@@ -99,19 +101,13 @@ def _snapshot(sv: Service) -> dict:
     }
 
 
-def _validate(s: Session, f: ServiceFields, today: dt.date) -> tuple[list[FieldProblem], int | None]:
+def service_problems(f: ServiceFields, today: dt.date) -> list[FieldProblem]:
+    """Every rule a service meets by itself (type, status and dates agree, lengths); pure."""
     problems: list[FieldProblem] = []
-    if f.service_type not in vocab.names(vocab.SERVICE_TYPES):
+    if f.service_type not in _TYPES:
         problems.append(FieldProblem("service_type", "Choose the type of service from the list."))
-    if f.status not in vocab.names(vocab.SERVICE_STATUSES):
+    if f.status not in _STATUSES:
         problems.append(FieldProblem("status", "Choose the status: planned, ongoing, completed or cancelled."))
-    provider = f.provider_org_id
-    if provider is not None:
-        org = s.get(Organisation, provider)
-        if org is None:
-            problems.append(FieldProblem("provider", "That partner organisation does not exist."))
-        elif org.is_self:
-            provider = None
     check_date(problems, "planned_start", "planned start", f.planned_start, today, future_ok=True)
     check_date(problems, "planned_end", "planned end", f.planned_end, today, future_ok=True)
     check_date(problems, "actual_start", "date the service started", f.actual_start, today)
@@ -138,6 +134,18 @@ def _validate(s: Session, f: ServiceFields, today: dt.date) -> tuple[list[FieldP
     for field, value in (("objectives", f.objectives), ("notes", f.notes)):
         if len(value) > MAX_TEXT:
             problems.append(FieldProblem(field, f"Keep this under {MAX_TEXT:,} characters."))
+    return problems
+
+
+def _validate(s: Session, f: ServiceFields, today: dt.date) -> tuple[list[FieldProblem], int | None]:
+    problems = service_problems(f, today)
+    provider = f.provider_org_id
+    if provider is not None:
+        org = s.get(Organisation, provider)
+        if org is None:
+            problems.append(FieldProblem("provider", "That partner organisation does not exist."))
+        elif org.is_self:
+            provider = None
     return problems, provider
 
 
