@@ -50,7 +50,7 @@ def test_no_bed_and_no_person_holds_two_stays_on_one_night(demo):
             spans[row[index]].append((start, max(end, start + dt.timedelta(days=1))))
         for found in spans.values():
             found.sort()
-            assert all(b[0] >= a[1] for a, b in zip(found, found[1:])), found
+            assert all(b[0] >= a[1] for a, b in zip(found, found[1:], strict=False)), found
     open_per_person = defaultdict(int)
     for row in stays:
         open_per_person[row[1]] += row[4]

@@ -105,7 +105,7 @@ def test_extending_adds_follow_ups_and_reopens_a_completed_plan(reg, case):
         fu.record_followup(reg, f.id, visit(done=f.due_date), today=TODAY)
     (done,) = fu.plans_of_case(reg, case)
     assert done.status == "Completed" and done.ended_on == D(2026, 3, 15)
-    longer = fu.extend_plan(reg, p.id, to_months=12, every_months=3, reason="relapse risk", today=TODAY)
+    longer = fu.extend_plan(reg, p.id, to_months=12, every_months=3, reason="relapse risk")
     assert longer.status == "Active" and longer.ended_on is None
     assert [f.due_date for f in longer.followups if f.status == "Scheduled"] == [
         D(2026, 6, 15), D(2026, 9, 15), D(2026, 12, 15)]
@@ -265,7 +265,7 @@ def test_only_case_workers_and_admins_write_follow_up(reg, case, plan, role):
         for call in (
             lambda: fu.start_plan(other, case, D(2026, 1, 1), today=TODAY),
             lambda: fu.cancel_plan(other, plan.id, reason="x", today=TODAY),
-            lambda: fu.extend_plan(other, plan.id, to_months=48, every_months=6, reason="x", today=TODAY),
+            lambda: fu.extend_plan(other, plan.id, to_months=48, every_months=6, reason="x"),
             lambda: plans.create_plan_definition(other, "Mine", [1]),
         ):
             with pytest.raises(PermissionDenied):

@@ -119,3 +119,25 @@ def test_a_closed_case_gets_no_new_services_and_removal_needs_a_reason(reg):
     sv.remove_service(reg, s.id, "entered twice")
     assert sv.services_of_case(reg, case) == []
     assert audit_events(reg, "service", s.id)[-1][1]["reason"] == "entered twice"
+
+
+def test_the_period_query_agrees_with_received_in_on_random_services(reg):
+    """``SERVICES_IN_PERIOD_SQL`` and the pure rule ``received_in`` give the same answer."""
+    import datetime as dt
+    import random
+
+    rnd = random.Random(5)
+    spans = {}
+    for i in range(12):
+        case = make_case(reg, given=f"R{i}")
+        start = D(2025, 9, 1) + dt.timedelta(days=rnd.randrange(300))
+        if start > TODAY:
+            start = TODAY
+        kind = rnd.choice(["Ongoing", "Completed", "Completed", "Cancelled"])
+        end = None if kind == "Ongoing" else min(TODAY, start + dt.timedelta(days=rnd.choice([0, 1, 40, 120])))
+        sv.add_service(reg, case, F("Health", kind, actual_start=start, actual_end=end), today=TODAY)
+        spans[case] = (start, end)
+    for code in ("2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3", "2026"):
+        period = parse_period(code)
+        expected = {c for c, (a, b) in spans.items() if sv.received_in(a, b, period, TODAY)}
+        assert set(sv.services_in_period(reg, period, today=TODAY)) == expected, code

@@ -121,7 +121,7 @@ _STAY_COLUMNS = ("id", "case_id", "facility_id", "bed_id", "admitted", "planned_
                  "discharge_reason", "eligibility_override", "notes", "created_at")
 _WAITING_COLUMNS = ("case_id", "facility_id", "requested_on", "note", "resolved_on", "resolution")
 _SERVICE_COLUMNS = ("case_id", "service_type", "provider_org_id", "objectives", "planned_start", "planned_end",
-                    "actual_start", "actual_end", "status", "notes", "created_at")
+                    "actual_start", "actual_end", "status")
 _PLAN_COLUMNS = ("id", "case_id", "definition_id", "started_on", "reason", "status", "ended_on", "created_at")
 _FOLLOWUP_COLUMNS = ("case_id", "plan_id", "due_date", "done_date", "cancelled_on", "status", "mode", "done_by",
                      "score_economic", "score_social", "score_psychosocial", "risk_level", "safety_note",
@@ -268,19 +268,26 @@ def run_shelter(ctx: DemoContext) -> None:
     with ctx.reg.write() as s:
         definition_id = ensure_default_plan(s).id
     staff = [ctx.users[r] for r in ("caseworker", "admin") if r in ctx.users] or [None]
-    iso_cache: dict[dt.date, str] = {}
-
-    def iso(day: dt.date | None) -> str | None:
-        if day is None:
-            return None
-        text = iso_cache.get(day)
-        if text is None:
-            text = iso_cache[day] = day.isoformat()
-        return text
-
-    dues_cache: dict[dt.date, list[dt.date]] = {}
+    dues_cache: dict[dt.date, list[tuple[dt.date, str]]] = {}
     totals: Counter = Counter()
     done = 0
+    rand = rng.random
+    # A million rows: table look-ups and prepared day offsets instead of helper calls.
+    modes, calm, risky = _table(MODES), _table(CALM), _table(RISKY)
+    kinds, counts_of = _table(SERVICE_TYPES), SERVICE_COUNTS
+    n_modes, n_risks, n_kinds, n_counts = len(modes), len(calm), len(kinds), len(counts_of)
+    assert len(risky) == n_risks
+    n_safety, n_outcomes, n_actions, n_staff = len(SAFETY_NOTES), len(OUTCOMES), len(NEXT_ACTIONS), len(staff)
+    days = tuple(dt.timedelta(days=i) for i in range(1000))
+    # The indexes of the two big tables are built once at the end, from their own stored SQL:
+    # about twice as fast as growing them row by row. Safe here only: a demo register that
+    # fails half-way is deleted (make_demo_register).
+    with ctx.write() as w:
+        indexes = w.session.connection().exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            "AND tbl_name IN ('followup', 'service') ORDER BY name").all()
+        for name, _sql in indexes:
+            w.session.connection().exec_driver_sql(f'DROP INDEX "{name}"')
     for batch in ctx.batches(cases):
         with ctx.write() as w:
             conn = w.session.connection()
@@ -289,79 +296,94 @@ def run_shelter(ctx: DemoContext) -> None:
             stay_id, plan_id = w.next_id("stay"), w.next_id("followup_plan")
             stay_rows, wait_rows, service_rows, plan_rows, followup_rows, flags = [], [], [], [], [], []
             for case in batch:
-                closed = closed_on[case.id]
+                cid = case.id
+                closed = closed_on[cid]
+                closed_text = closed.isoformat() if closed else None
                 horizon = closed or today
-                for st in stays_of.get(case.id, ()):
+                for st in stays_of.get(cid, ()):
                     problems = stay_date_problems(st.admitted, st.discharged, st.reason, st.planned, today)
                     if problems:
                         raise DemoRuleBroken("stay", problems)
-                    stay_rows.append((stay_id, case.id, st.facility_id, st.bed_id, iso(st.admitted), iso(st.planned),
-                                      iso(st.discharged), st.reason, st.override, "", stamp))
+                    stay_rows.append((stay_id, cid, st.facility_id, st.bed_id, _iso(st.admitted), _iso(st.planned),
+                                      _iso(st.discharged), st.reason, st.override, "", stamp))
                     stay_id += 1
                     service_rows.append(_service(
-                        case.id, ServiceFields("Accommodation", "Completed" if st.discharged else "Ongoing", None,
-                                               OBJECTIVES["Accommodation"], st.admitted, None, st.admitted,
-                                               st.discharged), today, iso, stamp))
-                for wt in waiting_of.get(case.id, ()):
-                    wait_rows.append((wt[0], wt[1], iso(wt[2]), wt[3], iso(wt[4]), wt[5]))
-                for _ in range(pick(rng, SERVICE_COUNTS)):
-                    service_rows.append(_service(case.id, _draw_service(rng, case, horizon, closed, partners),
-                                                 today, iso, stamp))
-                plan = _plan(rng, case, ends.get(case.id), closed, today)
+                        cid, ServiceFields("Accommodation", "Completed" if st.discharged else "Ongoing", None,
+                                           OBJECTIVES["Accommodation"], st.admitted, None, st.admitted,
+                                           st.discharged), today))
+                for wt in waiting_of.get(cid, ()):
+                    wait_rows.append((wt[0], wt[1], _iso(wt[2]), wt[3], _iso(wt[4]), wt[5]))
+                for _ in range(counts_of[int(rand() * n_counts)]):
+                    kind = kinds[int(rand() * n_kinds)]
+                    service_rows.append(_service(cid, _draw_service(rand, kind, case, horizon, closed, partners, days),
+                                                 today))
+                plan = _plan(case, ends.get(cid), closed, today)
                 if plan is None:
-                    flags.append((None, 0, case.id))
+                    flags.append((None, 0, cid))
                     continue
                 started, why = plan
                 dues = dues_cache.get(started)
                 if dues is None:
-                    dues = dues_cache[started] = [add_months(started, m) for m in DEFAULT_PLAN_MONTHS]
-                risks = RISKY if rng.random() < 0.12 else CALM  # some people stay in danger for long
+                    dues = dues_cache[started] = [
+                        (d, d.isoformat()) for d in (add_months(started, m) for m in DEFAULT_PLAN_MONTHS)]
+                risks = risky if rand() < 0.12 else calm  # some people stay in danger for a long time
                 earliest, last_done, last_risk, pending = None, None, "", 0
-                for index, due in enumerate(dues):
-                    missed = rng.random() < (0.25 if (today - due).days < 120 else 0.03)
-                    late = int(rng.random() * 17) - 5
-                    mode, risk = weighted(rng, MODES), weighted(rng, risks)
-                    scores = (1 + int(rng.random() * 2), 1 + int(rng.random() * 3), 1 + int(rng.random() * 2))
-                    texts = (pick(rng, SAFETY_NOTES), pick(rng, OUTCOMES), pick(rng, NEXT_ACTIONS))
-                    if closed is not None and (due > closed or missed):
-                        # Closing a case cancels every follow-up not yet done (casework.close_case_work).
-                        followup_rows.append((case.id, plan_id, iso(due), None, iso(closed), "Cancelled",
-                                              None, None, None, None, None, None, "", "", ""))
-                        continue
-                    if due > today or missed:
-                        followup_rows.append((case.id, plan_id, iso(due), None, None, "Scheduled",
+                for index, (due, due_text) in enumerate(dues):
+                    if due > horizon:
+                        if closed is not None:
+                            # Closing a case cancels every follow-up not yet done (casework.close_case_work).
+                            followup_rows.append((cid, plan_id, due_text, None, closed_text, "Cancelled",
+                                                  None, None, None, None, None, None, "", "", ""))
+                            continue
+                        followup_rows.append((cid, plan_id, due_text, None, None, "Scheduled",
                                               None, None, None, None, None, None, "", "", ""))
                         pending += 1
-                        earliest = due if earliest is None else min(earliest, due)
-                        totals["overdue"] += due < today
+                        earliest = earliest or due
                         continue
+                    if rand() < (0.25 if (today - due).days < 120 else 0.03):  # missed
+                        if closed is not None:
+                            followup_rows.append((cid, plan_id, due_text, None, closed_text, "Cancelled",
+                                                  None, None, None, None, None, None, "", "", ""))
+                        else:
+                            followup_rows.append((cid, plan_id, due_text, None, None, "Scheduled",
+                                                  None, None, None, None, None, None, "", "", ""))
+                            pending += 1
+                            earliest = earliest or due
+                            totals["overdue"] += due < today
+                        continue
+                    late = int(rand() * 17) - 5
+                    done_on = due + days[late] if late >= 0 else due - days[-late]
+                    done_on = min(horizon, max(started, done_on))
                     step = min(3, index // 3)  # people tend to do better as time goes on
-                    visit = Visit(min(horizon, max(started, due + dt.timedelta(days=late))), mode, risk,
-                                  min(5, scores[0] + step), min(5, scores[1] + step), min(5, scores[2] + step),
-                                  texts[0] if risk == "High" else "", texts[1], texts[2])
+                    risk = risks[int(rand() * n_risks)]
+                    visit = Visit(done_on, modes[int(rand() * n_modes)], risk,
+                                  min(5, 1 + int(rand() * 2) + step), min(5, 1 + int(rand() * 3) + step),
+                                  min(5, 1 + int(rand() * 2) + step),
+                                  SAFETY_NOTES[int(rand() * n_safety)] if risk == "High" else "",
+                                  OUTCOMES[int(rand() * n_outcomes)], NEXT_ACTIONS[int(rand() * n_actions)])
                     problems = visit_problems(visit, today)
                     if problems:
                         raise DemoRuleBroken("follow-up", problems)
                     followup_rows.append((
-                        case.id, plan_id, iso(due), iso(visit.done_date), None, "Done", visit.mode,
-                        pick(rng, staff), visit.score_economic, visit.score_social, visit.score_psychosocial,
-                        visit.risk_level, visit.safety_note, visit.outcome, visit.next_action))
-                    if last_done is None or visit.done_date >= last_done:
-                        last_done, last_risk = visit.done_date, risk
+                        cid, plan_id, due_text, done_on.isoformat(), None, "Done", visit.mode,
+                        staff[int(rand() * n_staff)], visit.score_economic, visit.score_social,
+                        visit.score_psychosocial, risk, visit.safety_note, visit.outcome, visit.next_action))
+                    if last_done is None or done_on >= last_done:
+                        last_done, last_risk = done_on, risk
                 if closed is not None:
                     status, ended = "Cancelled", closed
                 elif pending:
                     status, ended = "Active", None
                 else:
                     status, ended = "Completed", last_done or today
-                plan_rows.append((plan_id, case.id, definition_id, iso(started), why, status, iso(ended), stamp))
+                plan_rows.append((plan_id, cid, definition_id, started.isoformat(), why, status, _iso(ended), stamp))
                 plan_id += 1
                 high = int(last_risk == "High")
                 totals["high_risk_cases"] += high
-                flags.append((iso(earliest), high, case.id))
+                flags.append((_iso(earliest), high, cid))
             w.insert("stay", _STAY_COLUMNS, stay_rows)
             w.insert("waiting_list_entry", _WAITING_COLUMNS, wait_rows)
-            w.insert("service", _SERVICE_COLUMNS, service_rows)
+            _insert(conn, "service", _SERVICE_COLUMNS, service_rows, notes="", created_at=stamp)
             w.insert("followup_plan", _PLAN_COLUMNS, plan_rows)
             w.insert("followup", _FOLLOWUP_COLUMNS, followup_rows)
             conn.exec_driver_sql("UPDATE case_file SET next_followup_due = ?, high_risk = ? WHERE id = ?", flags)
@@ -372,33 +394,51 @@ def run_shelter(ctx: DemoContext) -> None:
                 totals[key] += len(rows)
         done += len(batch)
         ctx.progress(f"shelter and follow-up: {done:,} of {len(cases):,} cases")
+    with ctx.write() as w:
+        w.session.connection().exec_driver_sql(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
+        for _name, sql in indexes:
+            w.session.connection().exec_driver_sql(sql)
 
 
-def _service(case_id: int, f: ServiceFields, today: dt.date, iso, stamp: str) -> tuple:
+def _insert(conn, table: str, columns: Sequence[str], rows: list[tuple], **constants: str) -> None:
+    """``executemany`` with the columns every row shares written once, as literals."""
+    if rows:
+        names = [*columns, *constants]
+        values = ["?"] * len(columns) + ["'" + v.replace("'", "''") + "'" for v in constants.values()]
+        conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})", rows)
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _table(weighted_values: Sequence[tuple[str, int]]) -> tuple[str, ...]:
+    """Each value repeated by its weight: ``table[int(random() * len(table))]`` draws one."""
+    return tuple(value for value, weight in weighted_values for _ in range(weight))
+
+
+def _service(case_id: int, f: ServiceFields, today: dt.date) -> tuple:
     problems = service_problems(f, today)
     if problems:
         raise DemoRuleBroken("service", problems)
-    return (case_id, f.service_type, f.provider_org_id, f.objectives, iso(f.planned_start), iso(f.planned_end),
-            iso(f.actual_start), iso(f.actual_end), f.status, "", stamp)
+    return (case_id, f.service_type, f.provider_org_id, f.objectives, _iso(f.planned_start), _iso(f.planned_end),
+            _iso(f.actual_start), _iso(f.actual_end), f.status)
 
 
-def _draw_service(rng, case: DemoCase, horizon: dt.date, closed: dt.date | None,
-                  partners: dict[str, int]) -> ServiceFields:
-    kind = weighted(rng, SERVICE_TYPES)
+def _draw_service(rand, kind: str, case: DemoCase, horizon: dt.date, closed: dt.date | None,
+                  partners: dict[str, int], days: Sequence[dt.timedelta]) -> ServiceFields:
     codes = PROVIDERS.get(kind, ())
-    code = pick(rng, codes) if codes and rng.random() < 0.6 else None
-    provider = partners.get(code) if code else None
-    planned = case.registration_date + dt.timedelta(days=int(rng.random() * 90))
-    planned_end = planned + dt.timedelta(days=pick(rng, PLANNED_LENGTHS))
-    start = min(horizon, planned + dt.timedelta(days=int(rng.random() * 15)))
-    end = start + dt.timedelta(days=pick(rng, SERVICE_LENGTHS))
-    dropped = rng.random() < 0.05
+    provider = partners.get(codes[int(rand() * len(codes))]) if codes and rand() < 0.6 else None
+    planned = case.registration_date + days[int(rand() * 90)]
+    planned_end = planned + days[PLANNED_LENGTHS[int(rand() * len(PLANNED_LENGTHS))]]
     objective = OBJECTIVES[kind]
     if planned > horizon:
         return ServiceFields(kind, "Planned" if closed is None else "Cancelled", provider, objective, planned,
                              planned_end)
-    if dropped:
+    if rand() < 0.05:
         return ServiceFields(kind, "Cancelled", provider, objective, planned, planned_end)
+    start = min(horizon, planned + days[int(rand() * 15)])
+    end = start + days[SERVICE_LENGTHS[int(rand() * len(SERVICE_LENGTHS))]]
     if end <= horizon:
         return ServiceFields(kind, "Completed", provider, objective, planned, planned_end, start, end)
     if closed is not None:
@@ -406,7 +446,7 @@ def _draw_service(rng, case: DemoCase, horizon: dt.date, closed: dt.date | None,
     return ServiceFields(kind, "Ongoing", provider, objective, planned, planned_end, start)
 
 
-def _plan(rng, case: DemoCase, end: tuple[dt.date, str] | None, closed: dt.date | None,
+def _plan(case: DemoCase, end: tuple[dt.date, str] | None, closed: dt.date | None,
           today: dt.date) -> tuple[dt.date, str] | None:
     """When the case's follow-up plan starts, and why: a discharge into reintegration, or the
     case entering follow-up (its ``FollowUp`` case status); None: no plan."""
@@ -417,7 +457,6 @@ def _plan(rng, case: DemoCase, end: tuple[dt.date, str] | None, closed: dt.date 
         if status == "FollowUp":
             starts.append((day, "decision: the case entered reintegration follow-up"))
             break
-    rng.random()  # keep one draw per case whatever the branch
     if not starts:
         return None
     started, why = min(starts)

@@ -86,7 +86,7 @@ def check_date(problems: list[FieldProblem], field: str, label: str, value: dt.d
     """Add a problem when a date is implausible (before 1900, or a fact dated in the future)."""
     if value is None:
         return
-    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+    if type(value) is not dt.date:  # a datetime (a subclass) is not a date either
         problems.append(FieldProblem(field, f"The {label} is not a date."))
     elif value < EARLIEST_DATE:
         problems.append(FieldProblem(field, f"The {label} ({value.isoformat()}) is before 1900."))

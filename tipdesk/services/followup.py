@@ -341,15 +341,13 @@ def shorten_plan(reg: Register, plan_id: int, *, months: int | None = None, unti
         return _plan_info(s, reg.actor, s.get(FollowUpPlan, plan_id))
 
 
-def extend_plan(reg: Register, plan_id: int, *, to_months: int, every_months: int, reason: str,
-                today: dt.date | None = None) -> PlanInfo:
+def extend_plan(reg: Register, plan_id: int, *, to_months: int, every_months: int, reason: str) -> PlanInfo:
     """Add follow-ups every ``every_months`` after the plan's last one, up to ``to_months`` after its start.
 
     A completed plan becomes active again; a cancelled one cannot be extended.
     """
     reg.actor.require("followup.write")
     reason = _need_reason(reason, "extended")
-    day = today_or(today)
     with reg.write() as s:
         plan = _load_plan(s, plan_id, active=False)
         if plan.status == "Cancelled":
@@ -501,7 +499,8 @@ def visit_problems(visit: Visit, today: dt.date) -> list[FieldProblem]:
         problems.append(FieldProblem("done_date", "Give the date of the follow-up."))
     check_date(problems, "done_date", "date of the follow-up", visit.done_date, today)
     if visit.mode not in _MODES:
-        problems.append(FieldProblem("mode", "Choose how the follow-up was done (home visit, office visit, phone, other)."))
+        problems.append(FieldProblem(
+            "mode", "Choose how the follow-up was done (home visit, office visit, phone, other)."))
     for field, label, value in (("score_economic", "economic", visit.score_economic),
                                 ("score_social", "social", visit.score_social),
                                 ("score_psychosocial", "psychosocial", visit.score_psychosocial)):

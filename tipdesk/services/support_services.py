@@ -125,7 +125,8 @@ def service_problems(f: ServiceFields, today: dt.date) -> list[FieldProblem]:
         if not f.actual_start:
             problems.append(FieldProblem("actual_start", "An ongoing service needs the date it started."))
         if f.actual_end:
-            problems.append(FieldProblem("status", "A service with an end date is completed (or cancelled), not ongoing."))
+            problems.append(FieldProblem(
+                "status", "A service with an end date is completed (or cancelled), not ongoing."))
     elif f.status == "Completed" and not (f.actual_start and f.actual_end):
         problems.append(FieldProblem("actual_end", "A completed service needs the dates it started and ended."))
     elif f.status == "Cancelled" and f.actual_start and not f.actual_end:
