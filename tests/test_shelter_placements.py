@@ -436,3 +436,17 @@ def test_an_analyst_never_receives_names_or_notes(reg, shelter):
     assert seen.case.person_name is None and seen.notes is None and seen.case.case_number
     assert stays[0].case.person_name is None
     assert "Maria" not in repr(seen) + repr(stays)
+
+
+def test_discharging_a_closed_cases_stay_starts_no_plan(reg, shelter):
+    from tipdesk.services import cases
+    from tipdesk.services.statuses import CaseStatusChange
+
+    case = make_case(reg)
+    stay = pl.admit(reg, case, shelter.id, D(2026, 1, 5), bed_id=bed(shelter, "Room 1"), today=TODAY)
+    cases.change_case_status(reg, case, CaseStatusChange(
+        "Closed", D(2026, 2, 1), "Moved abroad.", open_work_reason="Left the country; the stay ends too."))
+    with pytest.raises(ValidationError, match="is closed: reopen it before transferring"):
+        pl.transfer(reg, stay.id, D(2026, 2, 2), shelter.id, to_bed_id=bed(shelter, "Room 2"), today=TODAY)
+    result = pl.discharge(reg, stay.id, D(2026, 2, 1), "Repatriated", today=TODAY)
+    assert result.followup_plan_id is None and followup.plans_of_case(reg, case) == []

@@ -36,6 +36,7 @@ from tipdesk.errors import FieldProblem, NotFound, ValidationError
 from tipdesk.security import audit
 from tipdesk.security.roles import Actor
 from tipdesk.services.casework import (
+    CLOSED_CASE_STATUSES,
     CaseRef,
     case_ref,
     check_date,
@@ -435,10 +436,16 @@ def discharge(
         stay = _load_stay(s, stay_id)
         _close(s, reg.actor, stay, discharged, reason, notes, day)
         plan_id = None
-        wants = reason in REINTEGRATION_REASONS if start_followup is None else start_followup
+        case = load_case(s, stay.case_id)
+        if start_followup is None:  # automatic: only for an open case without a plan
+            wants = (reason in REINTEGRATION_REASONS and case.case_status not in CLOSED_CASE_STATUSES
+                     and not followup.active_plan_ids(s, case.id))
+        else:
+            wants = start_followup
+            if wants:
+                require_open_case(s, case.id, "starting follow-up")
         if wants:
             reg.actor.require("followup.write")
-            case = load_case(s, stay.case_id)
             if not followup.active_plan_ids(s, case.id):
                 plan = followup.start_plan_in(
                     s, reg.actor, case, discharged, plan_definition_id,
@@ -459,7 +466,7 @@ def transfer(
         stay = _load_stay(s, stay_id)
         if stay.facility_id == to_facility_id and stay.bed_id == to_bed_id:
             raise ValidationError("The person is already in that place: choose another facility or bed.", "bed")
-        case = load_case(s, stay.case_id)
+        case = require_open_case(s, stay.case_id, "transferring the person")
         _close(s, reg.actor, stay, on, TRANSFER_REASON, None, day)
         # The closed stay may be a same-day one that still holds its bed/person for that day.
         new = _admit(s, reg.actor, case, to_facility_id, on, to_bed_id, planned_discharge, notes,
