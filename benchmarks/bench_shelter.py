@@ -125,7 +125,7 @@ def run(ctx: Context) -> list[Figure]:
 
         period = counting.last_complete_quarter(today)
         ms = median_ms(lambda: placements.shelter_figures(reg, period), repeat=repeat)
-        raw_ms = _raw_ms(raw, [(placements.T5_SQL, {"s": period.start.isoformat(), "e": period.end.isoformat()}),
+        raw_ms = _raw_ms(raw, [(placements.T5_SQL, placements.t5_params(period)),
                                ("SELECT id, code, name, capacity, opened_on, closed_on FROM facility ORDER BY code",
                                 {})], repeat, fresh)
         figures += _ratio_figure(f"T5 figures for a quarter ({period.code})", ms, raw_ms, 50)

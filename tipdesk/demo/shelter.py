@@ -421,8 +421,9 @@ def _service(case_id: int, f: ServiceFields, today: dt.date) -> tuple:
     problems = service_problems(f, today)
     if problems:
         raise DemoRuleBroken("service", problems)
-    return (case_id, f.service_type, f.provider_org_id, f.objectives, _iso(f.planned_start), _iso(f.planned_end),
-            _iso(f.actual_start), _iso(f.actual_end), f.status)
+    a, b, c, d = f.planned_start, f.planned_end, f.actual_start, f.actual_end
+    return (case_id, f.service_type, f.provider_org_id, f.objectives, a.isoformat() if a else None,
+            b.isoformat() if b else None, c.isoformat() if c else None, d.isoformat() if d else None, f.status)
 
 
 def _draw_service(rand, kind: str, case: DemoCase, horizon: dt.date, closed: dt.date | None,

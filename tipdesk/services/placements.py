@@ -622,6 +622,8 @@ def free_beds(reg: Register, today: dt.date | None = None) -> list[Occupancy]:
 
 # Stays overlapping the period S–E (A ≤ E and (no D or D ≥ S)), as two index ranges, then the
 # T5 columns of RETURNS-v1.md per facility. Dates are ISO text, so text comparison is date order.
+# Bed-nights: the nights N with max(A, S) ≤ N ≤ min(D − 1, E), i.e. min(D, E + 1) − max(A, S)
+# (:e1 is the day after E), never below 0.
 T5_SQL = """
 WITH overlapping AS (
     SELECT facility_id, admitted, discharged FROM stay
@@ -632,15 +634,21 @@ WITH overlapping AS (
 )
 SELECT facility_id,
        SUM(admitted >= :s) AS admissions,
-       SUM(discharged IS NOT NULL AND discharged <= :e) AS discharges,
-       SUM(MAX(0, CAST(julianday(MIN(COALESCE(date(discharged, '-1 day'), :e), :e))
-                       - julianday(MAX(admitted, :s)) AS INTEGER) + 1)) AS bed_nights,
+       SUM(discharged <= :e) AS discharges,
+       SUM(MAX(0, CAST(julianday(MIN(COALESCE(discharged, :e1), :e1)) - julianday(MAX(admitted, :s))
+                       AS INTEGER))) AS bed_nights,
        SUM(discharged IS NULL OR discharged > :e) AS occupied_at_end,
        SUM(CASE WHEN discharged <= :e
                 THEN CAST(julianday(discharged) - julianday(admitted) AS INTEGER) END) AS stay_days
   FROM overlapping
  GROUP BY facility_id
 """
+
+
+def t5_params(period: Period) -> dict[str, str]:
+    """The parameters of ``T5_SQL`` for a period."""
+    return {"s": period.start.isoformat(), "e": period.end.isoformat(),
+            "e1": (period.end + ONE_DAY).isoformat()}
 
 
 @dataclass(frozen=True)
@@ -675,9 +683,8 @@ def _average(days: int, count: int) -> float | None:
 def shelter_figures(reg: Register, period: Period) -> ShelterFigures:
     """T5 for a period: per facility active in the period or with a stay in it, then Total."""
     reg.actor.require("shelter.read")
-    s_, e_ = period.start.isoformat(), period.end.isoformat()
     with reg.read() as s:
-        sums = {row[0]: row for row in s.execute(text(T5_SQL), {"s": s_, "e": e_})}
+        sums = {row[0]: row for row in s.execute(text(T5_SQL), t5_params(period))}
         facilities = s.execute(
             select(Facility.id, Facility.code, Facility.name, Facility.capacity, Facility.opened_on,
                    Facility.closed_on).order_by(Facility.code)
