@@ -115,3 +115,13 @@ def test_closed_cases_have_nothing_left_to_do(demo):
                       "JOIN case_status_entry e ON e.case_id = c.id AND e.status IN ('Closed', 'ClosedReferred') "
                       "WHERE f.done_date > e.effective_date AND c.case_status IN ('Closed', 'ClosedReferred')")
     assert late == [(0,)]
+
+
+@pytest.mark.slow
+def test_the_queues_agree_with_the_returns_counting_rules(demo):
+    found = rows(demo, "SELECT due_date, done_date, cancelled_on, status FROM followup")
+    overdue = sum(counting.followup_overdue_at(d(a), d(b), d(c), s, TODAY) for a, b, c, s in found)
+    assert fu.overdue(demo, TODAY).total == overdue
+    plans = rows(demo, "SELECT started_on, ended_on, status FROM followup_plan")
+    active = sum(counting.plan_active_at(d(a), d(b), s, TODAY) for a, b, s in plans)
+    assert active == rows(demo, "SELECT count(*) FROM followup_plan WHERE status = 'Active'")[0][0]

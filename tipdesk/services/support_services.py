@@ -11,7 +11,8 @@ actual dates and a status. The status and the actual dates agree:
 **Received on a day** (TIP-RETURN/1 ``services_in_period`` and T6): a service is received on
 every day from its actual start to its actual end, both included; an ongoing service (no
 actual end) up to today. A planned service, or one cancelled before it started, is received on
-no day. See docs/followup.md.
+no day. This is ``counting.service_received_in`` (the returns' rule) applied up to today; see
+docs/followup.md.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from models import Organisation, Service, vocab
+from tipdesk import counting
 from tipdesk.counting import Period
 from tipdesk.errors import FieldProblem, NotFound, ValidationError
 from tipdesk.security import audit
@@ -83,13 +85,17 @@ class ServiceInfo:
                              self.notes or "")
 
 
-def received_in(actual_start: dt.date | None, actual_end: dt.date | None, period: Period,
+def received_in(actual_start: dt.date | None, actual_end: dt.date | None, status: str, period: Period,
                 today: dt.date) -> bool:
-    """Whether a service was received on at least one day of the period (see the module doc)."""
-    if actual_start is None:
+    """Whether a service was received on at least one day of the period, as of ``today``.
+
+    ``counting.service_received_in`` (the rule returns use) on the part of the period up to
+    today: an ongoing service is received up to today, never in days still to come.
+    """
+    if today < period.start:
         return False
-    last = actual_end if actual_end is not None else today
-    return actual_start <= period.end and last >= period.start and last >= actual_start
+    so_far = Period(period.start, min(period.end, today), period.code)
+    return counting.service_received_in(actual_start, actual_end, status, so_far)
 
 
 def _snapshot(sv: Service) -> dict:
@@ -233,15 +239,18 @@ def services_of_case(reg: Register, case_id: int) -> list[ServiceInfo]:
                                         i.actual_start or i.planned_start or dt.date.max, i.id))
 
 
-# Services received on at least one day of S–E: A ≤ E and (end, or today when ongoing) ≥ S.
-# Two index ranges on ix_service_actual (actual_end, actual_start): ended ones, ongoing ones.
+# Services received on at least one day of S–E as of today (``received_in``): those with an
+# actual end on or after S that started by E, and those without an end that started by E —
+# running on while planned or ongoing, on their start day only when completed or cancelled.
+# Two index ranges on ix_service_actual (actual_end, actual_start).
 SERVICES_IN_PERIOD_SQL = """
 SELECT DISTINCT case_id, service_type FROM (
     SELECT case_id, service_type FROM service
      WHERE actual_end >= :s AND actual_start <= :e
     UNION ALL
     SELECT case_id, service_type FROM service
-     WHERE actual_end IS NULL AND actual_start <= :e AND actual_start IS NOT NULL AND :today >= :s
+     WHERE actual_end IS NULL AND actual_start <= :e AND actual_start IS NOT NULL
+       AND (status NOT IN ('Completed', 'Cancelled') OR actual_start >= :s)
 )
 """
 
@@ -251,9 +260,11 @@ def services_in_period(reg: Register, period: Period, today: dt.date | None = No
     reg.actor.require("case.read")
     day = today_or(today)
     found: dict[int, set[str]] = defaultdict(set)
+    if day < period.start:
+        return {}
     with reg.read() as s:
         for case_id, kind in s.execute(text(SERVICES_IN_PERIOD_SQL), {
-                "s": period.start.isoformat(), "e": period.end.isoformat(), "today": day.isoformat()}):
+                "s": period.start.isoformat(), "e": min(period.end, day).isoformat()}):
             found[case_id].add(kind)
     return {case_id: tuple(sorted(kinds)) for case_id, kinds in sorted(found.items())}
 
