@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import Case, FollowUp, FollowUpPlan, Person, Stay
-from tipdesk.errors import FieldProblem, NotFound, ValidationError
+from models import Case, FollowUp, FollowUpPlan, Stay
+from tipdesk.errors import FieldProblem, ValidationError
 from tipdesk.security import audit
 from tipdesk.security.roles import Actor
-from tipdesk.services.common import Page, can_see_pii
+from tipdesk.services.common import Page, can_see_pii, load_case
 
-__all__ = ["Page"]  # one page type for every list of the core (tipdesk.services.common)
+__all__ = ["Page", "load_case"]  # shared with the case services (tipdesk.services.common)
 
 CLOSED_CASE_STATUSES = ("Closed", "ClosedReferred")
 DEFAULT_PAGE_SIZE = 50
@@ -62,13 +62,6 @@ class CaseRef:
 
 def case_ref(actor: Actor, case_id: int, case_number: str, given: str | None, family: str | None) -> CaseRef:
     return CaseRef(case_id, case_number, display_name(given, family) if sees_names(actor) else None)
-
-
-def load_case(session: Session, case_id: int) -> Case:
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"There is no case with id {case_id}.")
-    return case
 
 
 def require_open_case(session: Session, case_id: int, doing: str) -> Case:
@@ -203,7 +196,3 @@ def close_case_work(session: Session, actor: Actor, case_id: int, closed_on: dt.
         audit.record_many(session, actor, events)
     refresh_case_flags(session, [case_id])
     return len(pending)
-
-
-def person_of_case(session: Session, case_id: int) -> Person:
-    return load_case(session, case_id).person
