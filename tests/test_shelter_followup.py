@@ -152,10 +152,15 @@ def test_a_visit_is_audited_old_to_new_with_the_case_flags(reg, case, plan):
     assert details["status"] == ["Scheduled", "Done"] and details["done_date"] == [None, "2026-02-17"]
     assert details["score_economic"] == [None, 2] and details["outcome"] == ["", "found work"]
     assert details["case.next_followup_due"] == ["2026-02-15", "2026-03-15"]
-    # Correcting it is a change, audited as such.
-    fu.record_followup(reg, first.id, visit(done=D(2026, 2, 17), mode="Phone", score_economic=3), today=TODAY)
+    # Correcting it (here by the administrator) is a change, audited as such; who made the
+    # contact stays the case worker.
+    fixed = fu.record_followup(reg, first.id, visit(done=D(2026, 2, 17), mode="Phone", score_economic=3),
+                               today=TODAY)
     action, details = audit_events(reg, "followup", first.id)[-1]
     assert action == "followup_changed" and details["score_economic"] == [2, 3]
+    assert "done_by" not in details and fixed.done_by == other.actor.username
+    with pytest.raises(ValidationError, match="Choose who made the contact"):
+        fu.record_followup(reg, plan.followups[1].id, visit(done_by=9999), today=TODAY)
 
 
 def test_high_risk_raises_the_case_flag_and_a_later_safer_visit_lowers_it(reg, case, plan):

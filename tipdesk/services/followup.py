@@ -109,6 +109,9 @@ class Visit:
     safety_note: str = ""
     outcome: str = ""
     next_action: str = ""
+    #: the staff member who made the contact (a user id); None: whoever records it — or, when a
+    #: follow-up done is corrected, whoever it was recorded for
+    done_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -530,8 +533,15 @@ def _apply_visit(s: Session, actor: Actor, row: dict, visit: Visit, today: dt.da
     Core statements rather than the ORM: this is the hot path of a case worker's day.
     """
     raise_if(visit_problems(visit, today))
+    done_by = visit.done_by or (row["done_by"] if row["status"] == "Done" else None) or actor.id
+    if done_by == actor.id:
+        who = actor.username
+    else:
+        who = s.scalar(select(UserAccount.username).where(UserAccount.id == done_by))
+        if who is None:
+            raise ValidationError("Choose who made the contact from the office's users.", "done_by")
     values = {
-        "done_date": visit.done_date, "status": "Done", "mode": visit.mode, "done_by": actor.id,
+        "done_date": visit.done_date, "status": "Done", "mode": visit.mode, "done_by": done_by,
         "score_economic": visit.score_economic, "score_social": visit.score_social,
         "score_psychosocial": visit.score_psychosocial, "risk_level": visit.risk_level,
         "safety_note": visit.safety_note.strip(), "outcome": visit.outcome.strip(),
@@ -547,7 +557,7 @@ def _apply_visit(s: Session, actor: Actor, row: dict, visit: Visit, today: dt.da
     audit.record(s, actor, action, "followup", row["id"], details)
     return FollowUpInfo(
         row["id"], row["case_id"], row["plan_id"], after["due_date"], after["done_date"], after["cancelled_on"],
-        "Done", visit.mode, actor.username, visit.score_economic, visit.score_social, visit.score_psychosocial,
+        "Done", visit.mode, who, visit.score_economic, visit.score_social, visit.score_psychosocial,
         visit.risk_level, visible_text(actor, values["safety_note"]), visible_text(actor, values["outcome"]),
         visible_text(actor, values["next_action"]),
     )
