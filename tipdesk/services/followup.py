@@ -681,8 +681,9 @@ def _queue(reg: Register, sql: str, count_sql: str, params: dict, today: dt.date
            offset: int, limit: int) -> Page[QueueRow]:
     offset, limit = page_bounds(offset, limit)
     with reg.read() as s:
-        total = s.execute(text(count_sql), params).scalar_one()
-        rows = s.execute(text(sql), {**params, "limit": limit, "offset": offset}).all()
+        conn = s.connection()  # plain rows: no ORM layer on the queues
+        total = conn.execute(text(count_sql), params).scalar_one()
+        rows = conn.execute(text(sql), {**params, "limit": limit, "offset": offset}).all()
     result = []
     for fid, case_id, due, plan_id, number, high, given, family in rows:
         due_d = _date(due)
@@ -714,8 +715,9 @@ def high_risk(reg: Register, offset: int = 0, limit: int = 50) -> Page[HighRiskR
     reg.actor.require("followup.read")
     offset, limit = page_bounds(offset, limit)
     with reg.read() as s:
-        total = s.execute(text(HIGH_RISK_COUNT_SQL)).scalar_one()
-        rows = s.execute(text(HIGH_RISK_SQL), {"limit": limit, "offset": offset}).all()
+        conn = s.connection()
+        total = conn.execute(text(HIGH_RISK_COUNT_SQL)).scalar_one()
+        rows = conn.execute(text(HIGH_RISK_SQL), {"limit": limit, "offset": offset}).all()
     return Page(tuple(
         HighRiskRow(case_ref(reg.actor, cid, number, given, family), _date(assessed), _date(nxt))
         for cid, number, nxt, given, family, assessed in rows

@@ -561,6 +561,17 @@ SELECT facility_id, bed_id FROM stay WHERE discharged IS NULL AND admitted <= :d
 UNION ALL
 SELECT facility_id, bed_id FROM stay WHERE discharged > :d AND admitted <= :d
 """
+#: In one pass over the stays: how many people each facility holds on the night of :d
+#: (rows ``('count', facility_id, n, NULL)``), and the named beds in use that nobody holds then
+#: (rows ``('free', facility_id, bed_id, label)``).
+OCCUPANCY_SQL = f"""
+WITH occupied AS MATERIALIZED ({OCCUPIED_SQL})
+SELECT 'count', facility_id, count(*), NULL FROM occupied GROUP BY facility_id
+UNION ALL
+SELECT 'free', facility_id, id, label FROM bed
+ WHERE active = 1 AND id NOT IN (SELECT bed_id FROM occupied WHERE bed_id IS NOT NULL)
+"""
+FACILITIES_SQL = "SELECT id, code, name, kind, active, capacity, opened_on, closed_on FROM facility ORDER BY code"
 
 
 @dataclass(frozen=True)
@@ -587,29 +598,25 @@ def occupancy(reg: Register, on: dt.date | None = None, include_inactive: bool =
     """Occupancy of every facility on the night of ``on`` (default today), by facility code."""
     reg.actor.require("shelter.read")
     day = today_or(on)
+    params = {"d": day.isoformat()}
     with reg.read() as s:
-        occupied: dict[int, int] = defaultdict(int)
-        busy_beds: set[int] = set()
-        for facility_id, bed_id in s.execute(text(OCCUPIED_SQL), {"d": day.isoformat()}):
-            occupied[facility_id] += 1
-            if bed_id is not None:
-                busy_beds.add(bed_id)
-        facilities = s.execute(
-            select(Facility.id, Facility.code, Facility.name, Facility.kind, Facility.active,
-                   Facility.capacity, Facility.opened_on, Facility.closed_on).order_by(Facility.code)
-        ).all()
+        conn = s.connection()  # plain rows: no ORM layer on this frequent query
+        occupied: dict[int, int] = {}
         free: dict[int, list[BedInfo]] = defaultdict(list)
-        for b in s.execute(select(Bed.id, Bed.facility_id, Bed.label, Bed.active)
-                           .where(Bed.active.is_(True)).order_by(Bed.id)):
-            if b.id not in busy_beds:
-                free[b.facility_id].append(BedInfo(b.id, b.facility_id, b.label, b.active))
+        for kind, facility_id, value, label in conn.execute(text(OCCUPANCY_SQL), params).all():
+            if kind == "count":
+                occupied[facility_id] = value
+            else:
+                free[facility_id].append(BedInfo(value, facility_id, label, True))
+        facilities = conn.execute(text(FACILITIES_SQL)).all()
     result = []
-    for f in facilities:
-        in_service = (f.opened_on is None or f.opened_on <= day) and (f.closed_on is None or f.closed_on > day)
-        if not include_inactive and not in_service and not occupied.get(f.id):
+    day_text = params["d"]
+    for fid, code, name, kind, active, capacity, opened_on, closed_on in facilities:
+        in_service = (opened_on is None or opened_on <= day_text) and (closed_on is None or closed_on > day_text)
+        if not include_inactive and not in_service and not occupied.get(fid):
             continue
-        result.append(Occupancy(f.id, f.code, f.name, f.kind, f.active, f.capacity, occupied.get(f.id, 0),
-                                tuple(free.get(f.id, ()) if in_service else ())))
+        result.append(Occupancy(fid, code, name, kind, bool(active), capacity, occupied.get(fid, 0),
+                                tuple(sorted(free.get(fid, ()), key=lambda b: b.id)) if in_service else ()))
     return result
 
 
@@ -684,8 +691,9 @@ def shelter_figures(reg: Register, period: Period) -> ShelterFigures:
     """T5 for a period: per facility active in the period or with a stay in it, then Total."""
     reg.actor.require("shelter.read")
     with reg.read() as s:
-        sums = {row[0]: row for row in s.execute(text(T5_SQL), t5_params(period))}
-        facilities = s.execute(
+        conn = s.connection()
+        sums = {row[0]: row for row in conn.execute(text(T5_SQL), t5_params(period))}
+        facilities = conn.execute(
             select(Facility.id, Facility.code, Facility.name, Facility.capacity, Facility.opened_on,
                    Facility.closed_on).order_by(Facility.code)
         ).all()
