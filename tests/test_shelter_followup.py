@@ -286,6 +286,8 @@ def close(reg, case_id, day=D(2026, 6, 1), **more):
 
 
 def test_closing_with_an_active_plan_needs_an_explicit_reason(reg, case, plan):
+    assert casework.closing_warnings(reg, case) == [
+        "The case has an active follow-up plan with 10 follow-up(s) still to do; closing it cancels them."]
     with pytest.raises(ValidationError) as exc:
         close(reg, case)
     found = exc.value.by_field()["open_work_reason"]

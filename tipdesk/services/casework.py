@@ -19,6 +19,7 @@ from tipdesk.errors import FieldProblem, ValidationError
 from tipdesk.security import audit
 from tipdesk.security.roles import Actor
 from tipdesk.services.common import Page, can_see_pii, load_case
+from tipdesk.vault.register import Register
 
 __all__ = ["Page", "load_case"]  # shared with the case services (tipdesk.services.common)
 
@@ -135,6 +136,17 @@ def closing_blockers(session: Session, case_id: int) -> list[str]:
             "still to do; closing it cancels them."
         )
     return found
+
+
+def closing_warnings(reg: Register, case_id: int) -> list[str]:
+    """For the window, before it asks to close a case: what is still open (empty: nothing).
+
+    When this is not empty, closing needs ``CaseStatusChange.open_work_reason``.
+    """
+    reg.actor.require("case.read")
+    with reg.read() as s:
+        load_case(s, case_id)
+        return closing_blockers(s, case_id)
 
 
 def closing_problems(session: Session, case_id: int, open_work_reason: str | None) -> list[FieldProblem]:
