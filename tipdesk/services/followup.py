@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
@@ -196,6 +197,7 @@ REFRESH_RETURNING_SQL = (
     REFRESH_CASE_SQL + " RETURNING next_followup_due, high_risk, "
     "(SELECT count(*) FROM followup f WHERE f.plan_id = :plan_id AND f.status = 'Scheduled')"
 )
+_REFRESH_RETURNING = text(REFRESH_RETURNING_SQL)
 
 
 def _refresh_and_note(s: Session, case_id: int, details: dict,
@@ -207,7 +209,7 @@ def _refresh_and_note(s: Session, case_id: int, details: dict,
     """
     if before is None:
         before = _flags(s, case_id)
-    due, high, left = s.execute(text(REFRESH_RETURNING_SQL), {"case_id": case_id, "plan_id": plan_id}).one()
+    due, high, left = s.connection().execute(_REFRESH_RETURNING, {"case_id": case_id, "plan_id": plan_id}).one()
     after = (_date(due), bool(high))
     for obj in list(s.identity_map.values()):
         if isinstance(obj, Case) and obj.id == case_id:
@@ -524,6 +526,17 @@ def visit_problems(visit: Visit, today: dt.date) -> list[FieldProblem]:
 _FU = FollowUp.__table__
 _SNAPSHOT = ("due_date", "done_date", "cancelled_on", "status", "mode", "done_by", "score_economic",
              "score_social", "score_psychosocial", "risk_level", "safety_note", "outcome", "next_action")
+_VISIT_COLUMNS = ("done_date", "status", "mode", "done_by", "score_economic", "score_social",
+                  "score_psychosocial", "risk_level", "safety_note", "outcome", "next_action")
+# The statements of the hot path, built once (SQLAlchemy then reuses their compiled form).
+_LOAD_FOR_VISIT = (
+    select(_FU, Case.next_followup_due.label("case_next_due"), Case.high_risk.label("case_high_risk"))
+    .join(Case, Case.id == _FU.c.case_id).where(_FU.c.id == bindparam("followup_id"))
+)
+_WRITE_VISIT = (
+    update(_FU).where(_FU.c.id == bindparam("followup_id"))
+    .values({c: bindparam(f"new_{c}", type_=_FU.c[c].type) for c in _VISIT_COLUMNS})
+)
 
 
 def _apply_visit(s: Session, actor: Actor, row: dict, visit: Visit, today: dt.date, action: str,
@@ -547,7 +560,7 @@ def _apply_visit(s: Session, actor: Actor, row: dict, visit: Visit, today: dt.da
         "safety_note": visit.safety_note.strip(), "outcome": visit.outcome.strip(),
         "next_action": visit.next_action.strip(),
     }
-    s.execute(update(_FU).where(_FU.c.id == row["id"]).values(**values))
+    s.connection().execute(_WRITE_VISIT, {"followup_id": row["id"], **{f"new_{c}": v for c, v in values.items()}})
     before = {k: row[k] for k in _SNAPSHOT}
     after = {**before, **values}
     details: dict = audit.changes(before, after)
@@ -569,10 +582,7 @@ def record_followup(reg: Register, followup_id: int, visit: Visit, today: dt.dat
     day = today_or(today)
     with reg.write() as s:
         # The follow-up and its case's flags in one statement (the flags go into the audit).
-        found = s.execute(
-            select(_FU, Case.next_followup_due.label("case_next_due"), Case.high_risk.label("case_high_risk"))
-            .join(Case, Case.id == _FU.c.case_id).where(_FU.c.id == followup_id)
-        ).mappings().one_or_none()
+        found = s.connection().execute(_LOAD_FOR_VISIT, {"followup_id": followup_id}).mappings().one_or_none()
         if found is None:
             raise NotFound(f"There is no follow-up with id {followup_id}.")
         row = dict(found)
@@ -675,6 +685,15 @@ HIGH_RISK_COUNT_SQL = ("SELECT count(*) FROM case_file "
                        "WHERE high_risk = 1 AND case_status NOT IN ('Closed', 'ClosedReferred')")
 
 DUE_WINDOW_DAYS = 7
+_STATEMENTS: dict[str, Any] = {}
+
+
+def _text(sql: str) -> Any:
+    """``text(sql)``, built once per statement (its compiled form is then reused)."""
+    found = _STATEMENTS.get(sql)
+    if found is None:
+        found = _STATEMENTS[sql] = text(sql)
+    return found
 
 
 def _queue(reg: Register, sql: str, count_sql: str, params: dict, today: dt.date,
@@ -682,8 +701,8 @@ def _queue(reg: Register, sql: str, count_sql: str, params: dict, today: dt.date
     offset, limit = page_bounds(offset, limit)
     with reg.read() as s:
         conn = s.connection()  # plain rows: no ORM layer on the queues
-        total = conn.execute(text(count_sql), params).scalar_one()
-        rows = conn.execute(text(sql), {**params, "limit": limit, "offset": offset}).all()
+        total = conn.execute(_text(count_sql), params).scalar_one()
+        rows = conn.execute(_text(sql), {**params, "limit": limit, "offset": offset}).all()
     result = []
     for fid, case_id, due, plan_id, number, high, given, family in rows:
         due_d = _date(due)
@@ -716,8 +735,8 @@ def high_risk(reg: Register, offset: int = 0, limit: int = 50) -> Page[HighRiskR
     offset, limit = page_bounds(offset, limit)
     with reg.read() as s:
         conn = s.connection()
-        total = conn.execute(text(HIGH_RISK_COUNT_SQL)).scalar_one()
-        rows = conn.execute(text(HIGH_RISK_SQL), {"limit": limit, "offset": offset}).all()
+        total = conn.execute(_text(HIGH_RISK_COUNT_SQL)).scalar_one()
+        rows = conn.execute(_text(HIGH_RISK_SQL), {"limit": limit, "offset": offset}).all()
     return Page(tuple(
         HighRiskRow(case_ref(reg.actor, cid, number, given, family), _date(assessed), _date(nxt))
         for cid, number, nxt, given, family, assessed in rows

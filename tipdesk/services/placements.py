@@ -572,6 +572,7 @@ SELECT 'free', facility_id, id, label FROM bed
  WHERE active = 1 AND id NOT IN (SELECT bed_id FROM occupied WHERE bed_id IS NOT NULL)
 """
 FACILITIES_SQL = "SELECT id, code, name, kind, active, capacity, opened_on, closed_on FROM facility ORDER BY code"
+_OCCUPANCY, _FACILITIES = text(OCCUPANCY_SQL), text(FACILITIES_SQL)
 
 
 @dataclass(frozen=True)
@@ -603,12 +604,12 @@ def occupancy(reg: Register, on: dt.date | None = None, include_inactive: bool =
         conn = s.connection()  # plain rows: no ORM layer on this frequent query
         occupied: dict[int, int] = {}
         free: dict[int, list[BedInfo]] = defaultdict(list)
-        for kind, facility_id, value, label in conn.execute(text(OCCUPANCY_SQL), params).all():
+        for kind, facility_id, value, label in conn.execute(_OCCUPANCY, params).all():
             if kind == "count":
                 occupied[facility_id] = value
             else:
                 free[facility_id].append(BedInfo(value, facility_id, label, True))
-        facilities = conn.execute(text(FACILITIES_SQL)).all()
+        facilities = conn.execute(_FACILITIES).all()
     result = []
     day_text = params["d"]
     for fid, code, name, kind, active, capacity, opened_on, closed_on in facilities:
@@ -652,6 +653,9 @@ SELECT facility_id,
 """
 
 
+_T5 = text(T5_SQL)
+
+
 def t5_params(period: Period) -> dict[str, str]:
     """The parameters of ``T5_SQL`` for a period."""
     return {"s": period.start.isoformat(), "e": period.end.isoformat(),
@@ -692,7 +696,7 @@ def shelter_figures(reg: Register, period: Period) -> ShelterFigures:
     reg.actor.require("shelter.read")
     with reg.read() as s:
         conn = s.connection()
-        sums = {row[0]: row for row in conn.execute(text(T5_SQL), t5_params(period))}
+        sums = {row[0]: row for row in conn.execute(_T5, t5_params(period))}
         facilities = conn.execute(
             select(Facility.id, Facility.code, Facility.name, Facility.capacity, Facility.opened_on,
                    Facility.closed_on).order_by(Facility.code)
