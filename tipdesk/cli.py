@@ -372,6 +372,58 @@ def cmd_followup_queue(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- commands: installation checks (self-test, start-up probe) -----------------------------------
+
+def _make_qt_application():  # -> QApplication
+    """A widgets application (the self-test's window step needs one, not a QGuiApplication)."""
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "tipdesk"])
+
+
+def _selftest_widgets(ctx) -> str:  # ctx: tipdesk.selftest.SelfTestContext
+    """Stand-in for the main-window step until the window is on main: real widgets, rendered."""
+    from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
+
+    from tipdesk.selftest import StepFailed, ink
+
+    form = QWidget()
+    form.setWindowTitle(f"tipdesk {__version__} — self-test")
+    layout = QFormLayout(form)
+    layout.addRow(QLabel("tipdesk self-test: the window toolkit works."))
+    name = QLineEdit("Zoë Ñandú")
+    label = QLabel("&Name:")
+    label.setBuddy(name)
+    layout.addRow(label, name)
+    layout.addRow(QPushButton("&Open register…"))
+    form.resize(420, 140)
+    image = form.grab().toImage()
+    if ink(image, image.pixel(1, 1)) < 500:
+        raise StepFailed("a window with text rendered blank")
+    if ctx.screenshot_dir is not None:
+        image.save(str(ctx.screenshot_dir / "selftest-window.png"))
+    return f"a form with a label, a text field and a button rendered ({image.width()}×{image.height()})"
+
+
+def selftest_extra_steps() -> list:  # -> list[tipdesk.selftest.Step]
+    """The self-test steps that need ``exports`` or ``ui`` (added here, the composition root).
+
+    Still missing until their code is on main: export and validate a small return (exports),
+    open the main window offscreen (ui) — the widgets step below stands in for the latter.
+    """
+    from tipdesk.selftest import Step
+
+    return [Step("widgets", _selftest_widgets, needs=("Qt platform",))]
+
+
+def cmd_self_test(args: argparse.Namespace) -> int:
+    from tipdesk import selftest
+
+    shots = Path(args.screenshot_dir) if args.screenshot_dir else None
+    ok = selftest.run(selftest_extra_steps(), make_app=_make_qt_application, screenshot_dir=shots)
+    return EXIT_OK if ok else EXIT_FAILED
+
+
 # --- the parser ---------------------------------------------------------------------------------
 
 def _add_auth(p: argparse.ArgumentParser) -> None:
@@ -390,6 +442,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Passwords: prompt, --password-file FILE, or TIPDESK_PASSWORD. Exit codes: see README.",
     )
     parser.add_argument("--version", action="version", version=f"tipdesk {__version__}")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check that this installation works (temporary register, no display needed)")
+    parser.add_argument("--screenshot-dir", metavar="DIR",
+                        help="with --self-test: save the rendered text and window as PNG files in DIR")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     # One function per area adds its commands (keeps areas apart when they grow).
     for add_commands in (_register_commands, _demo_commands, _returns_commands, _shelter_commands, _gui_commands):
@@ -550,6 +606,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help, --version, or a usage error
         return int(exc.code or 0) if exc.code in (0, None) else EXIT_USAGE
+    if args.self_test:
+        args.handler = cmd_self_test
+    elif args.screenshot_dir:
+        parser.print_usage(sys.stderr)
+        print("tipdesk: --screenshot-dir goes with --self-test", file=sys.stderr)
+        return EXIT_USAGE
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
