@@ -6,7 +6,8 @@
 Runs PyInstaller on ``installer/tipdesk.spec`` in a clean work folder, then checks the result:
 both executables exist and ``tipdesk-cli --version`` prints the version of pyproject.toml.
 Prints the build time and the bundle's size. ``--installer`` (Windows) also compiles
-``installer/windows/tipdesk.iss`` with Inno Setup's ``iscc`` into ``dist/``.
+``installer/windows/tipdesk.iss`` with Inno Setup's ``iscc`` into ``dist/``; ``--portable``
+packs the bundle with a ``tipdesk.portable`` marker for use from a USB stick.
 """
 
 from __future__ import annotations
@@ -81,6 +82,46 @@ def run_pyinstaller(dist: Path, work: Path, no_excludes: bool) -> None:
     )
 
 
+def add_top_level_files(bundle: Path) -> None:
+    """Copy the files that belong beside the executables (e.g. the Linux desktop-entry script)."""
+    sys.path.insert(0, str(INSTALLER))
+    import contents
+
+    key = "windows" if IS_WINDOWS else ("linux" if sys.platform.startswith("linux") else sys.platform)
+    for name in contents.TOP_LEVEL_FILES.get(key, ()):
+        shutil.copy2(ROOT / name, bundle / Path(name).name)
+
+
+def portable_archive(bundle: Path, dist: Path) -> Path:
+    """``tipdesk-VERSION-PLATFORM-portable`` (.zip on Windows, .tar.gz elsewhere) with the marker.
+
+    Unpacked onto a USB stick it runs in portable mode: settings stay beside the program.
+    """
+    import tarfile
+    import zipfile
+
+    stem = f"tipdesk-{project_version()}-{'windows' if IS_WINDOWS else sys.platform}-portable"
+    marker_note = b"tipdesk keeps its settings in the settings folder beside this file (portable mode).\n"
+    if IS_WINDOWS:
+        target = dist / f"{stem}.zip"
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(bundle.rglob("*")):
+                if path.is_file():
+                    zf.write(path, Path("tipdesk") / path.relative_to(bundle))
+            zf.writestr("tipdesk/tipdesk.portable", marker_note)
+        return target
+    target = dist / f"{stem}.tar.gz"
+    marker = dist / "tipdesk.portable"
+    marker.write_bytes(marker_note)
+    try:
+        with tarfile.open(target, "w:gz") as tf:
+            tf.add(bundle, arcname="tipdesk")  # keeps the bundle's symbolic links as links
+            tf.add(marker, arcname="tipdesk/tipdesk.portable")
+    finally:
+        marker.unlink()
+    return target
+
+
 def check_bundle(bundle: Path) -> None:
     """Both executables exist and report this version (raises SystemExit otherwise)."""
     version = project_version()
@@ -104,12 +145,22 @@ def build_installer(dist: Path) -> Path:
     if not iscc:
         raise SystemExit("build.py: Inno Setup's iscc was not found (install Inno Setup 6, or add it to PATH)")
     version = project_version()
-    subprocess.run(
-        [iscc, f"/DAppVersion={version}", f"/DSourceDir={dist / 'tipdesk'}", f"/O{dist}",
-         str(INSTALLER / "windows" / "tipdesk.iss")],
-        check=True,
-    )
+    cmd = [iscc, f"/DAppVersion={version}", f"/DSourceDir={dist / 'tipdesk'}", f"/O{dist}"]
+    sign = os.environ.get("TIPDESK_SIGN_COMMAND")
+    if sign:
+        # Inno Setup signs setup.exe and the uninstaller with it ($f = the file to sign).
+        cmd += ["/DSignTool=tipdesksign", f"/Stipdesksign={sign}"]
+    subprocess.run([*cmd, str(INSTALLER / "windows" / "tipdesk.iss")], check=True)
     return dist / f"tipdesk-{version}-setup.exe"
+
+
+def sign_executables(bundle: Path) -> None:
+    """Sign tipdesk.exe and tipdesk-cli.exe with TIPDESK_SIGN_COMMAND ($f = file), if it is set."""
+    sign = os.environ.get("TIPDESK_SIGN_COMMAND")
+    if not sign:
+        return
+    for name in ("tipdesk.exe", "tipdesk-cli.exe"):
+        subprocess.run(sign.replace("$f", f'"{bundle / name}"'), shell=True, check=True)
 
 
 def main(argv: list[str]) -> int:
@@ -120,16 +171,23 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--no-excludes", action="store_true",
                         help="build without the Qt exclusions (only to measure what they save)")
     parser.add_argument("--installer", action="store_true", help="also build the Windows installer (Inno Setup)")
+    parser.add_argument("--portable", action="store_true",
+                        help="also pack a portable archive (settings kept beside the program)")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
     run_pyinstaller(args.dist.resolve(), args.work.resolve(), args.no_excludes)
     seconds = time.perf_counter() - start
     bundle = args.dist.resolve() / "tipdesk"
+    add_top_level_files(bundle)
     check_bundle(bundle)
     size = folder_size(bundle)
     print(f"Built {bundle} in {seconds:.0f} s: {size / 1e6:.0f} MB unpacked, "
           f"tipdesk {project_version()}.", flush=True)
+    if IS_WINDOWS:
+        sign_executables(bundle)  # before packing, so the archive and the installer hold signed programs
+    if args.portable:
+        print(f"Packed {portable_archive(bundle, args.dist.resolve())}.", flush=True)
     if args.installer:
         if not IS_WINDOWS:
             raise SystemExit("build.py: the Inno Setup installer can only be built on Windows")

@@ -35,14 +35,18 @@ DATA_FILES: tuple[tuple[str, str, str], ...] = (
 #: fonts we ship, if the system has none); see installer/rthooks/fontconfig.py.
 LINUX_DATA_FILES: tuple[tuple[str, str, str], ...] = (
     ("installer/linux", "fonts.conf", "fontconfig"),
+    # Menu entry and *.tipdb association, installed by install-desktop-entry.sh.
+    ("resources", "tipdesk.desktop", "resources"),
+    ("resources", "tipdesk-mime.xml", "resources"),
 )
 
-#: Files in our packages that are deliberately not in the bundle (source-only helpers).
-NOT_BUNDLED: tuple[str, ...] = (
-    "resources/icons/make_icons.py",
-    "resources/tipdesk.desktop",
-    "resources/tipdesk-mime.xml",
-)
+#: Non-Python files in our packages that are deliberately not in the bundle.
+NOT_BUNDLED: tuple[str, ...] = ()
+
+#: Files copied beside the executables (not into _internal/), per platform.
+TOP_LEVEL_FILES: dict[str, tuple[str, ...]] = {
+    "linux": ("installer/linux/install-desktop-entry.sh",),
+}
 
 #: Modules loaded by name at run time, which PyInstaller's import analysis cannot see.
 HIDDEN_IMPORTS_STATIC: tuple[str, ...] = (

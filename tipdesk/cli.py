@@ -101,6 +101,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     password = password_from(args, prompt=f"Password for the administrator {args.admin}: ")
     created = create_register(path, office, args.admin, password, args.admin_name)
     created.register.close()
+    _remember_register(path)
     if args.recovery_key_out:
         files.atomic_write(Path(args.recovery_key_out), (created.recovery_key + "\n").encode())
     print(f"Created the register {path}")
@@ -112,6 +113,18 @@ def cmd_init(args: argparse.Namespace) -> int:
     print(f"    {created.recovery_key}")
     print()
     return EXIT_OK
+
+
+def _remember_register(path: Path) -> None:
+    """Put ``path`` first in the recent registers the window offers (a note, never fatal)."""
+    from tipdesk.settings import Settings
+
+    settings = Settings.load()
+    settings.remember_register(path)
+    try:
+        settings.save()
+    except (OSError, TipdeskError) as exc:
+        print(f"tipdesk: note: could not update the list of recent registers ({exc}).", file=sys.stderr)
 
 
 def cmd_users_list(args: argparse.Namespace) -> int:
@@ -416,6 +429,49 @@ def selftest_extra_steps() -> list:  # -> list[tipdesk.selftest.Step]
     return [Step("widgets", _selftest_widgets, needs=("Qt platform",))]
 
 
+def cmd_startup_probe(args: argparse.Namespace) -> int:
+    """Start the window as ``tipdesk`` does; exit the moment the first window has been painted.
+
+    For measuring cold start (benchmarks/bench_bundle.py times the whole process). The Qt
+    application is made here, before the GUI's own start-up code, so that an event filter can
+    see the first paint of whatever window comes first (the login dialog, once it exists).
+    """
+    import time
+
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QLabel, QWidget
+
+    from tipdesk.selftest import choose_qt_platform
+
+    choose_qt_platform()
+    started = time.perf_counter()
+    app = _make_qt_application()
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+            if event.type() == QEvent.Type.Paint and isinstance(obj, QWidget) and obj.isWindow():
+                print(f"first window painted: {type(obj).__name__} '{obj.windowTitle()}' "
+                      f"{(time.perf_counter() - started) * 1000:.0f} ms after Qt started", flush=True)
+                sys.stderr.flush()
+                os._exit(EXIT_OK)  # at once: nothing after the first paint belongs in the figure
+            return False
+
+    probe = FirstPaint()
+    app.installEventFilter(probe)
+    try:
+        from ui.app import run_gui
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("ui", "ui.app"):
+            raise
+        # The window is not on main yet: a stand-in shows that Qt itself starts and paints.
+        stand_in = QLabel("tipdesk")
+        stand_in.setWindowTitle(f"tipdesk {__version__} (stand-in window)")
+        stand_in.resize(480, 320)
+        stand_in.show()
+        return app.exec()
+    return run_gui(None)
+
+
 def cmd_self_test(args: argparse.Namespace) -> int:
     from tipdesk import selftest
 
@@ -446,6 +502,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="check that this installation works (temporary register, no display needed)")
     parser.add_argument("--screenshot-dir", metavar="DIR",
                         help="with --self-test: save the rendered text and window as PNG files in DIR")
+    parser.add_argument("--startup-probe", action="store_true",
+                        help="start the window and quit once it is painted (for timing start-up)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     # One function per area adds its commands (keeps areas apart when they grow).
     for add_commands in (_register_commands, _demo_commands, _returns_commands, _shelter_commands, _gui_commands):
@@ -608,6 +666,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if exc.code in (0, None) else EXIT_USAGE
     if args.self_test:
         args.handler = cmd_self_test
+    elif args.startup_probe:
+        args.handler = cmd_startup_probe
     elif args.screenshot_dir:
         parser.print_usage(sys.stderr)
         print("tipdesk: --screenshot-dir goes with --self-test", file=sys.stderr)

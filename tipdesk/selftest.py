@@ -342,6 +342,9 @@ def run_steps(steps: Sequence[Step], ctx: SelfTestContext, out: TextIO) -> list[
     status: dict[str, str] = {}
     for step in steps:
         missing = [n for n in step.needs if status.get(n) != "ok"]
+        # The name goes out first: if the step kills the process (Qt aborts when no platform
+        # plugin loads), the last line still says which step it was.
+        print(f"  {step.name:<24} ", end="", file=out, flush=True)
         if missing:
             result = StepResult(step.name, "skipped", f"needs: {', '.join(missing)}", 0.0)
         else:
@@ -358,8 +361,8 @@ def run_steps(steps: Sequence[Step], ctx: SelfTestContext, out: TextIO) -> list[
                 traceback.print_exc(file=sys.stderr)
         status[step.name] = result.status
         results.append(result)
-        print(f"  {result.status:<7} {result.name:<24} {result.detail}"
-              + (f"  ({result.seconds:.2f} s)" if result.status != "skipped" else ""), file=out, flush=True)
+        took = f"  ({result.seconds:.2f} s)" if result.status != "skipped" else ""
+        print(f"{result.status:<7} {result.detail}{took}", file=out, flush=True)
     return results
 
 

@@ -6,7 +6,8 @@ office (lock timeout, follow-up plans…) live inside the register instead.
 
 Where: ``TIPDESK_SETTINGS_DIR`` if set (tests); else, in portable mode (a file named
 ``tipdesk.portable`` next to the executable, for use from a USB stick), a ``settings`` folder
-beside the executable; else the platform's per-user config folder.
+beside the executable; else the platform's per-user config folder. In portable mode, registers
+on the same stick are remembered relative to the program's folder (drive letters change).
 """
 
 from __future__ import annotations
@@ -44,6 +45,37 @@ def settings_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_config_dir("tipdesk", appauthor=False))
+
+
+def _volume(path: Path) -> str:
+    """The drive (Windows) or mount point (elsewhere) holding ``path``."""
+    if path.drive:
+        return path.drive.upper()
+    current = path
+    while not os.path.ismount(current) and current != current.parent:
+        current = current.parent
+    return str(current)
+
+
+def stored_register_path(path: Path) -> str:
+    """How settings remember a register's path.
+
+    In portable mode a register on the same USB stick as tipdesk is remembered relative to the
+    program's folder, so that it is still found when the stick gets another drive letter (or
+    mount point) on the next computer. Anything else is remembered by its absolute path.
+    """
+    full = Path(path).resolve()
+    if is_portable():
+        base = app_dir()
+        if _volume(full) == _volume(base):
+            return Path(os.path.relpath(full, base)).as_posix()
+    return str(full)
+
+
+def resolve_register_path(stored: str) -> Path:
+    """The path a remembered register has on this computer (see ``stored_register_path``)."""
+    path = Path(stored)
+    return path if path.is_absolute() else (app_dir() / path).resolve()
 
 
 def log_dir() -> Path:
@@ -108,10 +140,14 @@ class Settings:
     # --- helpers -------------------------------------------------------------------------------
 
     def remember_register(self, path: Path) -> None:
-        text = str(Path(path).resolve())
+        text = stored_register_path(path)
         self.recent_registers = [text] + [p for p in self.recent_registers if p != text]
         self.recent_registers = self.recent_registers[:MAX_RECENT]
 
+    def recent_register_paths(self) -> list[Path]:
+        """The recent registers as paths on this computer, most recent first."""
+        return [resolve_register_path(p) for p in self.recent_registers]
+
     def notes_for(self, path: Path) -> RegisterNotes:
-        key = str(Path(path).resolve())
+        key = stored_register_path(path)
         return self.registers.setdefault(key, RegisterNotes())

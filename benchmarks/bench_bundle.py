@@ -1,0 +1,119 @@
+"""Desktop bundle: build time, size unpacked, cold start of the frozen app, self-test time.
+
+Builds the bundle from scratch into the benchmark's scratch folder (never touching dist/),
+then starts the frozen ``tipdesk --startup-probe``, which exits the moment its first window has
+been painted. "Cold" means the bundle's own files were evicted from the page cache first
+(``posix_fadvise(DONTNEED)`` on each file, so nothing else on the machine is disturbed); the
+system's libraries (libc, libGL) stay cached, as they are on any running desktop.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.harness import ROOT, Context, Figure
+
+SECTION = "bundle"
+TITLE = "Desktop bundle: size, build time, cold start"
+EXE = ".exe" if os.name == "nt" else ""
+SIZE_GOAL_MB = 200
+START_GOAL_S = 1.5
+NOTES = """
+Built with `python3 tasks.py dist` (PyInstaller onedir, no UPX; on Linux the binaries are
+stripped). "Without the exclusions" is the same build with none of the Qt modules, Qt plugins
+and Qt translations of `installer/contents.py` left out, to show what they save. Cold start =
+from starting the process until its first window has been painted (offscreen), with the
+bundle's files evicted from the page cache; warm = the median of the following starts. Until
+the main window is on main, the first window is a stand-in (a label), so the figure does not
+yet include building the login dialog.
+"""
+
+
+def build(dest: Path, no_excludes: bool = False) -> float:
+    """Build the bundle into ``dest/dist`` from a clean work folder; seconds taken."""
+    cmd = [sys.executable, str(ROOT / "installer" / "build.py"), "--dist", str(dest / "dist"),
+           "--work", str(dest / "work")]
+    if no_excludes:
+        cmd.append("--no-excludes")
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def bundle_size(folder: Path) -> tuple[float, int]:
+    """Megabytes (10^6 bytes) of regular files, and their number."""
+    total, count = 0, 0
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            total += path.stat().st_size
+            count += 1
+    return total / 1e6, count
+
+
+def evict(folder: Path) -> None:
+    """Drop the bundle's files from the page cache (Linux; elsewhere a no-op)."""
+    if not hasattr(os, "posix_fadvise"):
+        return
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+
+
+def start_once(bundle: Path) -> float:
+    """Seconds from starting ``tipdesk --startup-probe`` until it exits after its first paint."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    start = time.perf_counter()
+    out = subprocess.run([str(bundle / f"tipdesk{EXE}"), "--startup-probe"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    took = time.perf_counter() - start
+    if out.returncode != 0 or "first window painted" not in out.stdout:
+        raise RuntimeError(f"startup probe failed ({out.returncode}): {out.stdout}{out.stderr}")
+    return took
+
+
+def self_test_seconds(bundle: Path) -> float:
+    start = time.perf_counter()
+    out = subprocess.run([str(bundle / f"tipdesk-cli{EXE}"), "--self-test"],
+                         env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+                         capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        raise RuntimeError(f"self-test of the bundle failed:\n{out.stdout}{out.stderr}")
+    return time.perf_counter() - start
+
+
+def run(ctx: Context) -> list[Figure]:
+    figures: list[Figure] = []
+    work = ctx.workdir / "bundle"
+    seconds = build(work)
+    bundle = work / "dist" / "tipdesk"
+    size_mb, files = bundle_size(bundle)
+    figures.append(Figure("bundle size, unpacked (dist/tipdesk)", size_mb, "MB", f"≤ {SIZE_GOAL_MB} MB",
+                          size_mb <= SIZE_GOAL_MB, f"{files:,} files; {sys.platform}"))
+    figures.append(Figure("build time (clean PyInstaller build)", seconds, "s", "", None,
+                          f"{os.cpu_count()} cores"))
+    if not ctx.quick:
+        plain = ctx.workdir / "bundle-plain"
+        build(plain, no_excludes=True)
+        plain_mb, plain_files = bundle_size(plain / "dist" / "tipdesk")
+        figures.append(Figure("bundle size without the Qt exclusions", plain_mb, "MB", "", None,
+                              f"{plain_files:,} files; the exclusions save {plain_mb - size_mb:.0f} MB"))
+
+    evict(bundle)
+    cold = start_once(bundle)
+    warm = [start_once(bundle) for _ in range(3 if ctx.quick else 9)]
+    figures.append(Figure("cold start to the first window (frozen, page cache evicted)", cold, "s",
+                          f"≤ {START_GOAL_S} s", cold <= START_GOAL_S, "stand-in window until the UI lands"))
+    figures.append(Figure("warm start to the first window (median)", statistics.median(warm), "s",
+                          f"≤ {START_GOAL_S} s", statistics.median(warm) <= START_GOAL_S))
+    figures.append(Figure("frozen --self-test, whole run", self_test_seconds(bundle), "s", "", None,
+                          "includes Argon2id calibration, creating and unlocking a register"))
+    return figures
