@@ -143,37 +143,28 @@ def step_unlock(ctx: SelfTestContext) -> str:
 
 
 def step_case_round_trip(ctx: SelfTestContext) -> str:
-    """Write a case with its person, read it back, find it through the full-text index.
-
-    Goes through the ORM until the case services exist on main; then it should call them.
-    """
+    """Register a case through the case services, open it again, find it by name search."""
     import datetime as dt
 
-    from models import Case, Person
-    from tipdesk.security import audit
+    from tipdesk.services.cases import CaseInput, get_case, register_case
+    from tipdesk.services.persons import PersonInput
+    from tipdesk.services.search import CaseFilter, list_cases
 
     reg = ctx.register
     today = dt.date.today()
-    with reg.write() as s:
-        person = Person(given_names=PLAINTEXT_PROBE, family_names="Selftest", gender="Feminine")
-        s.add(person)
-        s.flush()
-        case = Case(case_number=f"SELFTEST-{today.year}-0001", person_id=person.id,
-                    registration_date=today, notes="written by the self-test")
-        s.add(case)
-        s.flush()
-        audit.record(s, reg.actor, "case_created", "case", case.id, {"case_number": case.case_number})
-        case_id = case.id
-    with reg.read() as s:
-        back = s.get(Case, case_id)
-        if back is None or back.registration_date != today:
-            raise StepFailed("the case written a moment ago could not be read back")
-        rows = s.connection().exec_driver_sql(
-            "SELECT rowid FROM case_search WHERE case_search MATCH ?", (PLAINTEXT_PROBE,)
-        ).fetchall()
-    if [r[0] for r in rows] != [case_id]:
-        raise StepFailed("the full-text search did not find the case just written")
-    return "case written, read back and found by name search"
+    person = PersonInput(given_names=PLAINTEXT_PROBE, family_names="Selftest", gender="Feminine",
+                         estimated_age=30, citizenships=("JAM",))
+    written = register_case(reg, CaseInput(registration_date=today, exploitation=("ForcedLabour",),
+                                           labour_industry="A_AgricultureForestryAndFishing", notes="written by the self-test"),
+                            person)
+    back = get_case(reg, written.id)
+    if back.case_number != written.case_number or back.registration_date != today \
+            or back.person.given_names != PLAINTEXT_PROBE:
+        raise StepFailed("the case registered a moment ago read back differently")
+    page = list_cases(reg, CaseFilter(text=PLAINTEXT_PROBE))
+    if [row.id for row in page.rows] != [written.id]:
+        raise StepFailed("the name search did not find the case just registered")
+    return f"case {written.case_number} registered, opened and found by name"
 
 
 def step_encrypted_at_rest(ctx: SelfTestContext) -> str:
