@@ -2,7 +2,7 @@
 
 Builds the bundle from scratch into the benchmark's scratch folder (never touching dist/),
 then starts the frozen ``tipdesk --startup-probe``, which exits the moment its first window has
-been painted. "Cold" means the bundle's own files were evicted from the page cache first
+been painted (given a register, the window's first window is its login dialog). "Cold" means the bundle's own files were evicted from the page cache first
 (``posix_fadvise(DONTNEED)`` on each file, so nothing else on the machine is disturbed); the
 system's libraries (libc, libGL) stay cached, as they are on any running desktop.
 """
@@ -28,9 +28,9 @@ Built with `python3 tasks.py dist` (PyInstaller onedir, no UPX; on Linux the bin
 stripped). "Without the exclusions" is the same build with none of the Qt modules, Qt plugins
 and Qt translations of `installer/contents.py` left out, to show what they save. Cold start =
 from starting the process until its first window has been painted (offscreen), with the
-bundle's files evicted from the page cache; warm = the median of the following starts. Until
-the main window is on main, the first window is a stand-in (a label), so the figure does not
-yet include building the login dialog.
+bundle's files evicted from the page cache; warm = the median of the following starts. The
+probe opens a register, so the first window is its login dialog — once the window (branch `ui`)
+is on main; until then a stand-in label, and the figure does not yet include the window's code.
 """
 
 
@@ -68,11 +68,26 @@ def evict(folder: Path) -> None:
                 os.close(fd)
 
 
-def start_once(bundle: Path) -> float:
-    """Seconds from starting ``tipdesk --startup-probe`` until it exits after its first paint."""
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+def isolated_env(ctx: Context) -> dict[str, str]:
+    """The benchmark's programs keep their settings in the scratch folder, never the user's."""
+    return dict(os.environ, QT_QPA_PLATFORM="offscreen", TIPDESK_SETTINGS_DIR=str(ctx.workdir / "settings"))
+
+
+def probe_register(bundle: Path, ctx: Context) -> Path:
+    """A register for the window to open (its login dialog is the first window), made once."""
+    path = ctx.workdir / "bundle-probe.tipdb"
+    if not path.exists():
+        subprocess.run([str(bundle / f"tipdesk-cli{EXE}"), "init", str(path), "--org-code", "BENCH",
+                        "--org-name", "Bench office", "--org-type", "NGO", "--country", "JAM",
+                        "--admin", "admin"], env=dict(isolated_env(ctx), TIPDESK_PASSWORD="bench-password-1"),
+                       check=True, stdout=subprocess.DEVNULL)
+    return path
+
+
+def start_once(bundle: Path, register: Path, env: dict[str, str]) -> float:
+    """Seconds from starting ``tipdesk --startup-probe REGISTER`` until it exits after its first paint."""
     start = time.perf_counter()
-    out = subprocess.run([str(bundle / f"tipdesk{EXE}"), "--startup-probe"], env=env,
+    out = subprocess.run([str(bundle / f"tipdesk{EXE}"), "--startup-probe", str(register)], env=env,
                          capture_output=True, text=True, timeout=120)
     took = time.perf_counter() - start
     if out.returncode != 0 or "first window painted" not in out.stdout:
@@ -80,10 +95,9 @@ def start_once(bundle: Path) -> float:
     return took
 
 
-def self_test_seconds(bundle: Path) -> float:
+def self_test_seconds(bundle: Path, env: dict[str, str]) -> float:
     start = time.perf_counter()
-    out = subprocess.run([str(bundle / f"tipdesk-cli{EXE}"), "--self-test"],
-                         env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+    out = subprocess.run([str(bundle / f"tipdesk-cli{EXE}"), "--self-test"], env=env,
                          capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
         raise RuntimeError(f"self-test of the bundle failed:\n{out.stdout}{out.stderr}")
@@ -107,13 +121,16 @@ def run(ctx: Context) -> list[Figure]:
         figures.append(Figure("bundle size without the Qt exclusions", plain_mb, "MB", "", None,
                               f"{plain_files:,} files; the exclusions save {plain_mb - size_mb:.0f} MB"))
 
+    env = isolated_env(ctx)
+    register = probe_register(bundle, ctx)
     evict(bundle)
-    cold = start_once(bundle)
-    warm = [start_once(bundle) for _ in range(3 if ctx.quick else 9)]
+    cold = start_once(bundle, register, env)
+    warm = [start_once(bundle, register, env) for _ in range(3 if ctx.quick else 9)]
     figures.append(Figure("cold start to the first window (frozen, page cache evicted)", cold, "s",
-                          f"≤ {START_GOAL_S} s", cold <= START_GOAL_S, "stand-in window until the UI lands"))
+                          f"≤ {START_GOAL_S} s", cold <= START_GOAL_S,
+                          "opening a register: its login dialog once the window is on main"))
     figures.append(Figure("warm start to the first window (median)", statistics.median(warm), "s",
                           f"≤ {START_GOAL_S} s", statistics.median(warm) <= START_GOAL_S))
-    figures.append(Figure("frozen --self-test, whole run", self_test_seconds(bundle), "s", "", None,
+    figures.append(Figure("frozen --self-test, whole run", self_test_seconds(bundle, env), "s", "", None,
                           "includes Argon2id calibration, creating and unlocking a register"))
     return figures

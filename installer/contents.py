@@ -90,9 +90,18 @@ EXCLUDES: tuple[str, ...] = (
     "setuptools",
     "pkg_resources",
     "PyInstaller",
+    # tipdesk never goes online: no TLS (saves OpenSSL's libssl and libcrypto, 6 MB; hashlib
+    # falls back to Python's own SHA-2 and BLAKE2, but has no pbkdf2_hmac or scrypt — a test
+    # checks they are not used; cryptography carries its own OpenSSL).
+    "ssl",
+    "_ssl",
+    "_hashlib",
+    # Registers are SQLCipher (sqlcipher3); the stdlib's plain sqlite3 is never used.
+    "sqlite3",
+    "_sqlite3",
     # Qt modules we never use. Each one named here would otherwise be collected with its plugins
     # and libraries as soon as some module mentions it (measured: see docs/performance.md).
-    "PySide6.QtNetwork",
+    # Not QtNetwork: the window's single-instance guard uses QLocalServer.
     "PySide6.QtQml",
     "PySide6.QtQuick",
     "PySide6.QtQuickWidgets",
@@ -168,11 +177,24 @@ def keep_qt_translation(filename: str, languages: set[str]) -> bool:
     return any(lang == l or lang.startswith(l + "_") or l.startswith(lang + "_") for l in languages)
 
 
-def orphaned_libraries(
-    binaries: list[tuple[str, str, str]],
-    dropped: list[tuple[str, str, str]],
-    imports: Callable[[str], set[str]],
-) -> set[str]:
+Toc = list[tuple[str, str, str]]  # PyInstaller TOC entries: (destination, source, type)
+
+
+def _closure(by_name: dict[str, tuple[str, str]], start: set[str],
+             imports: Callable[[str], set[str]]) -> set[str]:
+    """Names of the collected libraries reachable from ``start`` through their links."""
+    seen: set[str] = set()
+    todo = list(start)
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in by_name:
+            continue
+        seen.add(name)
+        todo.extend(n.lower() for n in imports(by_name[name][1]))
+    return seen
+
+
+def orphaned_libraries(binaries: Toc, dropped: Toc, imports: Callable[[str], set[str]]) -> set[str]:
     """Destination names of libraries that were collected only because a dropped plugin needed them.
 
     ``binaries`` are the kept PyInstaller TOC entries (dest, source, type), ``dropped`` the
@@ -180,24 +202,27 @@ def orphaned_libraries(
     anything kept still needs, directly or through other libraries, is never returned.
     """
     by_name = {Path(dest).name.lower(): (dest, src) for dest, src, _ in binaries}
-
-    def closure(start: set[str]) -> set[str]:
-        seen: set[str] = set()
-        todo = list(start)
-        while todo:
-            name = todo.pop()
-            if name in seen or name not in by_name:
-                continue
-            seen.add(name)
-            todo.extend(n.lower() for n in imports(by_name[name][1]))
-        return seen
-
     from_dropped: set[str] = set()
     for _, src, _ in dropped:
-        from_dropped |= closure({n.lower() for n in imports(src)})
+        from_dropped |= _closure(by_name, {n.lower() for n in imports(src)}, imports)
     roots = {name for name in by_name if name not in from_dropped}
-    needed = closure(roots)
+    needed = _closure(by_name, roots, imports)
     return {by_name[name][0] for name in from_dropped - needed}
+
+
+#: Libraries that hooks collect for features we drop (Qt's TLS backend loads OpenSSL at run
+#: time; Python's ssl module is excluded). Dropped only when no kept binary links against them.
+UNUSED_LIBRARY_PREFIXES: tuple[str, ...] = ("libssl", "libcrypto")
+
+
+def unneeded_libraries(binaries: Toc, imports: Callable[[str], set[str]]) -> set[str]:
+    """Destination names of ``UNUSED_LIBRARY_PREFIXES`` libraries that nothing else links."""
+    by_name = {Path(dest).name.lower(): (dest, src) for dest, src, _ in binaries}
+    candidates = {n for n in by_name if n.startswith(UNUSED_LIBRARY_PREFIXES)}
+    others = set(by_name) - candidates
+    needed = _closure(by_name, set().union(*(
+        {i.lower() for i in imports(by_name[n][1])} for n in others)) if others else set(), imports)
+    return {by_name[n][0] for n in candidates - needed - others}
 
 
 def existing_data_files(platform: str = sys.platform) -> list[tuple[str, str]]:

@@ -58,25 +58,38 @@ def test_every_module_the_migrations_import_can_be_found_by_the_freezer() -> Non
         importlib.import_module(name)
 
 
-def qt_modules_imported(path: Path) -> set[str]:
+def modules_imported(path: Path) -> set[str]:
+    """Every module ``path`` imports, by full name (``PySide6.QtNetwork``, ``ssl``…)."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module == "PySide6":
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("PySide6."):
-            found.add(node.module.split(".")[1])
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            if node.module == "PySide6":
+                found |= {f"PySide6.{alias.name}" for alias in node.names}
         elif isinstance(node, ast.Import):
-            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("PySide6.")}
+            found |= {alias.name for alias in node.names}
     return found
 
 
-def test_excluded_qt_modules_are_never_imported_by_our_code() -> None:
-    excluded = {m.split(".", 1)[1] for m in contents.EXCLUDES if m.startswith("PySide6.")}
+def our_modules() -> list[Path]:
+    return [p for package in contents.own_packages() for p in (ROOT / package).rglob("*.py")]
+
+
+def test_modules_left_out_of_the_bundle_are_never_imported_by_our_code() -> None:
+    excluded = set(contents.EXCLUDES)
     offenders = []
-    for package in contents.own_packages():
-        for path in (ROOT / package).rglob("*.py"):
-            offenders += [f"{path.relative_to(ROOT)}: {m}" for m in qt_modules_imported(path) & excluded]
-    assert offenders == [], f"these Qt modules are excluded from the bundle (installer/contents.py): {offenders}"
+    for path in our_modules():
+        for name in modules_imported(path):
+            if name in excluded or name.split(".")[0] in excluded:
+                offenders.append(f"{path.relative_to(ROOT)}: {name}")
+    assert offenders == [], f"these modules are excluded from the bundle (installer/contents.py): {offenders}"
+
+
+def test_hashlib_functions_that_need_openssl_are_not_used() -> None:
+    # The bundle leaves out _hashlib (OpenSSL): these exist only with it.
+    offenders = [str(p.relative_to(ROOT)) for p in our_modules()
+                 if any(word in p.read_text(encoding="utf-8") for word in ("pbkdf2_hmac", "hashlib.scrypt"))]
+    assert offenders == []
 
 
 def test_libraries_only_a_dropped_plugin_needed_are_dropped_too() -> None:
@@ -96,6 +109,17 @@ def test_libraries_only_a_dropped_plugin_needed_are_dropped_too() -> None:
     orphans = contents.orphaned_libraries(kept, dropped, lambda src: links[src])
     # Quick and the virtual keyboard go; OpenGL stays because a kept module links it.
     assert orphans == {"PySide6/libQt6VirtualKeyboard.so.6", "PySide6/libQt6Quick.so.6"}
+
+
+def test_openssl_is_dropped_only_when_nothing_links_it() -> None:
+    entry = lambda src: (Path(src).name, src, "BINARY")  # noqa: E731
+    links = {"/l/libssl.so.3": {"libcrypto.so.3"}, "/l/libcrypto.so.3": set(),
+             "/l/QtCore.abi3.so": {"libQt6Core.so.6"}, "/l/libQt6Core.so.6": set(),
+             "/l/_ssl.so": {"libssl.so.3"}}
+    unused = [entry(s) for s in links if s != "/l/_ssl.so"]
+    assert contents.unneeded_libraries(unused, lambda src: links[src]) == {"libssl.so.3", "libcrypto.so.3"}
+    linked = [entry(s) for s in links]
+    assert contents.unneeded_libraries(linked, lambda src: links[src]) == set()
 
 
 @pytest.mark.parametrize(("filename", "languages", "kept"), [

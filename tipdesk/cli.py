@@ -430,7 +430,7 @@ def selftest_extra_steps() -> list:  # -> list[tipdesk.selftest.Step]
 
 
 def cmd_startup_probe(args: argparse.Namespace) -> int:
-    """Start the window as ``tipdesk`` does; exit the moment the first window has been painted.
+    """Start the window as ``tipdesk [open REGISTER]`` does; exit once the first window is painted.
 
     For measuring cold start (benchmarks/bench_bundle.py times the whole process). The Qt
     application is made here, before the GUI's own start-up code, so that an event filter can
@@ -469,7 +469,7 @@ def cmd_startup_probe(args: argparse.Namespace) -> int:
         stand_in.resize(480, 320)
         stand_in.show()
         return app.exec()
-    return run_gui(None)
+    return run_gui(register_path(args.startup_probe) if args.startup_probe else None)
 
 
 def cmd_self_test(args: argparse.Namespace) -> int:
@@ -502,8 +502,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="check that this installation works (temporary register, no display needed)")
     parser.add_argument("--screenshot-dir", metavar="DIR",
                         help="with --self-test: save the rendered text and window as PNG files in DIR")
-    parser.add_argument("--startup-probe", action="store_true",
-                        help="start the window and quit once it is painted (for timing start-up)")
+    parser.add_argument("--startup-probe", nargs="?", const="", metavar="REGISTER",
+                        help="start the window (on REGISTER: its login) and quit once it is painted "
+                             "(for timing start-up)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     # One function per area adds its commands (keeps areas apart when they grow).
     for add_commands in (_register_commands, _demo_commands, _returns_commands, _shelter_commands, _gui_commands):
@@ -666,7 +667,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if exc.code in (0, None) else EXIT_USAGE
     if args.self_test:
         args.handler = cmd_self_test
-    elif args.startup_probe:
+    elif args.startup_probe is not None:
         args.handler = cmd_startup_probe
     elif args.screenshot_dir:
         parser.print_usage(sys.stderr)
