@@ -6,7 +6,7 @@ Builds a throw-away root folder holding only the files of the packages that READ
 under "Installing" (and what apt would install with them: their Depends and Pre-Depends),
 copies the bundle into it, and runs ``tipdesk-cli --self-test`` there with ``chroot``: no
 fonts, no /etc/fonts, no Python, no Qt but the bundle's. It proves that the bundle carries
-everything else. Needs root (chroot, mounts), Debian (dpkg, apt-cache), and the packages
+everything else. Needs root (chroot, mounts), Debian (dpkg), and the packages
 installed on this machine (their files are copied from here).
 
 Exit code: the self-test's, or 2 when the check cannot be set up here.
@@ -39,16 +39,31 @@ def installed(package: str) -> bool:
     return out.stdout.strip() == "installed"
 
 
+def direct_dependencies(package: str) -> list[str]:
+    """The installed packages ``package`` depends on (Depends, Pre-Depends), from dpkg's status."""
+    out = subprocess.run(["dpkg-query", "-W", "-f=${Depends}, ${Pre-Depends}", package],
+                         capture_output=True, text=True, check=True)
+    found = []
+    for clause in out.stdout.split(","):
+        # "libc6 (>= 2.34) | libc6.1" : the first alternative that is installed counts.
+        for alternative in clause.split("|"):
+            name = alternative.strip().split(" ")[0].split(":")[0]
+            if name and installed(name):
+                found.append(name)
+                break
+    return found
+
+
 def with_dependencies(packages: tuple[str, ...]) -> list[str]:
     """``packages`` plus everything apt installs with them (Depends, Pre-Depends), as installed."""
-    out = subprocess.run(
-        ["apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts",
-         "--no-breaks", "--no-replaces", "--no-enhances", *packages],
-        capture_output=True, text=True, check=True,
-    )
-    names = {line.strip() for line in out.stdout.splitlines() if line and not line.startswith(" ")}
-    # Virtual packages and alternatives appear as <name>: keep the real, installed ones.
-    return sorted(n for n in names if not n.startswith("<") and installed(n.split(":")[0]))
+    seen: set[str] = set()
+    todo = list(packages)
+    while todo:
+        package = todo.pop()
+        if package not in seen:
+            seen.add(package)
+            todo.extend(direct_dependencies(package))
+    return sorted(seen)
 
 
 def package_files(package: str) -> list[Path]:
@@ -97,7 +112,12 @@ def main(argv: list[str]) -> int:
                         help="add the window packages and use this session's X display (e.g. under xvfb-run)")
     args = parser.parse_args(argv)
     if os.geteuid() != 0 or not shutil.which("dpkg") or not shutil.which("chroot"):
-        print("minimal_system_check: needs root on Debian (dpkg, apt-cache, chroot)", file=sys.stderr)
+        print("minimal_system_check: needs root on Debian (dpkg, chroot)", file=sys.stderr)
+        return 2
+    probe = subprocess.run(["unshare", "--mount", "--pid", "--fork", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        print(f"minimal_system_check: cannot make a mount namespace here ({probe.stderr.strip()})",
+              file=sys.stderr)
         return 2
     bundle = args.bundle.resolve()
     if not (bundle / "tipdesk-cli").is_file():
