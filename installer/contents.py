@@ -20,6 +20,9 @@ PACKAGES = ("tipdesk", "models", "exports", "ui", "resources")
 #: Alembic loads ``env.py``, ``script.py.mako`` and every revision from the file system, so the
 #: migrations travel as files beside the compiled code, where ``tipdesk.vault.migrate`` looks.
 DATA_FILES: tuple[tuple[str, str, str], ...] = (
+    # The one version number: tipdesk.__version__ can read it beside the package, as in a
+    # checkout, which is faster than importlib.metadata (whose metadata is copied too).
+    (".", "pyproject.toml", "."),
     ("tipdesk/vault/migrations", "env.py", "tipdesk/vault/migrations"),
     ("tipdesk/vault/migrations", "script.py.mako", "tipdesk/vault/migrations"),
     ("tipdesk/vault/migrations/versions", "*.py", "tipdesk/vault/migrations/versions"),
