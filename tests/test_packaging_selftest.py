@@ -96,7 +96,9 @@ def test_cli_self_test_saves_screenshots_with_text(tmp_path: Path, qapp, capsys)
     from PySide6.QtGui import QImage
 
     assert main(["--self-test", "--screenshot-dir", str(tmp_path)]) == 0
-    assert "Self-test passed" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Self-test passed" in out
+    assert f"  {'export a return':<24} ok      TIPRETURN_SELFTEST_" in out  # written and validated
     for name in ("selftest-fonts.png", "selftest-window.png"):
         image = QImage(str(tmp_path / name))
         assert not image.isNull()

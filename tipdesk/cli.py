@@ -418,6 +418,23 @@ def _selftest_widgets(ctx) -> str:  # ctx: tipdesk.selftest.SelfTestContext
     return f"a form with a label, a text field and a button rendered ({image.width()}×{image.height()})"
 
 
+def _selftest_return(ctx) -> str:  # ctx: tipdesk.selftest.SelfTestContext
+    """Export last year's return (holding the self-test's case) and validate the file read back."""
+    from exports.returns import service
+    from tipdesk.counting import parse_period
+    from tipdesk.selftest import StepFailed
+
+    period = parse_period(str(ctx.facts["case_year"]))
+    prepared = service.prepare_return(ctx.register, period)
+    written = service.save_return(ctx.register, prepared, service.default_path(prepared, ctx.workdir))
+    report = service.check_return_file(written.path)
+    if not report.ok:
+        raise StepFailed("the return just written does not validate: " + "; ".join(report.lines()[:3]))
+    if report.ret is None or report.ret.meta.line_count != 1:
+        raise StepFailed("the return just written does not hold the self-test's one case")
+    return f"{written.path.name} written and validated ({written.path.stat().st_size // 1024} KiB)"
+
+
 def _selftest_main_window(ctx) -> str:  # ctx: tipdesk.selftest.SelfTestContext
     """The main window opens the self-test's register, signs in, and builds every page.
 
@@ -474,14 +491,16 @@ def _selftest_main_window(ctx) -> str:  # ctx: tipdesk.selftest.SelfTestContext
 def selftest_extra_steps() -> list:  # -> list[tipdesk.selftest.Step]
     """The self-test steps that need ``exports`` or ``ui`` (added here, the composition root).
 
-    Still missing until its code is on main: export and validate a small return (``exports``).
     The main-window step runs once ``ui`` is on main (until then the widgets step stands in).
     """
     import importlib.util
 
     from tipdesk.selftest import Step
 
-    steps = [Step("widgets", _selftest_widgets, needs=("Qt platform",))]
+    steps = [
+        Step("export a return", _selftest_return, needs=("write and read a case",)),
+        Step("widgets", _selftest_widgets, needs=("Qt platform",)),
+    ]
     if importlib.util.find_spec("ui") is not None and importlib.util.find_spec("ui.main_window") is not None:
         steps.append(Step("main window", _selftest_main_window, needs=("widgets", "register check")))
     return steps

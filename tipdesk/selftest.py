@@ -3,7 +3,7 @@
 Run on an office PC after installing, and by CI on the frozen bundle. It exercises what a
 broken bundle would break first: the bundled SQLCipher and Argon2, the Alembic migrations
 shipped as data files, the ORM, the full-text index, the spreadsheet libraries, the Qt platform
-plugin and the fonts. Nothing touches the user's own registers or settings: everything happens
+plugin and the fonts (and, from ``tipdesk.cli``, a return and the window). Nothing touches the user's own registers or settings: everything happens
 in a temporary folder that is removed afterwards, with synthetic data only.
 
 The test is a list of named ``Step``s. This module holds the steps of the core (no Qt widgets:
@@ -151,19 +151,21 @@ def step_case_round_trip(ctx: SelfTestContext) -> str:
     from tipdesk.services.search import CaseFilter, list_cases
 
     reg = ctx.register
-    today = dt.date.today()
+    # Registered last year, so that last year's return (a complete period) counts it.
+    registered = dt.date(dt.date.today().year - 1, 6, 1)
     person = PersonInput(given_names=PLAINTEXT_PROBE, family_names="Selftest", gender="Feminine",
                          estimated_age=30, citizenships=("JAM",))
-    written = register_case(reg, CaseInput(registration_date=today, exploitation=("ForcedLabour",),
+    written = register_case(reg, CaseInput(registration_date=registered, exploitation=("ForcedLabour",),
                                            labour_industry="A_AgricultureForestryAndFishing", notes="written by the self-test"),
                             person)
     back = get_case(reg, written.id)
-    if back.case_number != written.case_number or back.registration_date != today \
+    if back.case_number != written.case_number or back.registration_date != registered \
             or back.person.given_names != PLAINTEXT_PROBE:
         raise StepFailed("the case registered a moment ago read back differently")
     page = list_cases(reg, CaseFilter(text=PLAINTEXT_PROBE))
     if [row.id for row in page.rows] != [written.id]:
         raise StepFailed("the name search did not find the case just registered")
+    ctx.facts["case_year"] = registered.year
     return f"case {written.case_number} registered, opened and found by name"
 
 
