@@ -118,3 +118,17 @@ def test_version_comes_from_pyproject(capsys) -> None:
     version = tomllib.loads((app_dir() / "pyproject.toml").read_text())["project"]["version"]
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"tipdesk {version}"
+
+
+def test_startup_probe_stops_at_the_login_dialog_of_a_register(created, register_path: Path,
+                                                               private_settings: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    created.register.close()
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", TIPDESK_SETTINGS_DIR=str(private_settings))
+    out = subprocess.run([sys.executable, "-m", "tipdesk", "--startup-probe", str(register_path)],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "first window painted: LoginDialog" in out.stdout

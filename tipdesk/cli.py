@@ -395,7 +395,7 @@ def _make_qt_application():  # -> QApplication
 
 
 def _selftest_widgets(ctx) -> str:  # ctx: tipdesk.selftest.SelfTestContext
-    """Stand-in for the main-window step until the window is on main: real widgets, rendered."""
+    """Plain widgets with text render (before the main window step, which needs much more)."""
     from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
 
     from tipdesk.selftest import StepFailed, ink
@@ -438,8 +438,8 @@ def _selftest_return(ctx) -> str:  # ctx: tipdesk.selftest.SelfTestContext
 def _selftest_main_window(ctx) -> str:  # ctx: tipdesk.selftest.SelfTestContext
     """The main window opens the self-test's register, signs in, and builds every page.
 
-    Written against the window on branch ``ui`` (MainWindow, show_login, try_sign_in, specs,
-    go, lock); it joins the self-test as soon as ``ui.main_window`` exists.
+    Drives the window as a person would: the login dialog, then every page (MainWindow,
+    show_login, try_sign_in, specs, go, lock).
     """
     import time
 
@@ -491,7 +491,7 @@ def _selftest_main_window(ctx) -> str:  # ctx: tipdesk.selftest.SelfTestContext
 def selftest_extra_steps() -> list:  # -> list[tipdesk.selftest.Step]
     """The self-test steps that need ``exports`` or ``ui`` (added here, the composition root).
 
-    The main-window step runs once ``ui`` is on main (until then the widgets step stands in).
+    The main-window step runs where ``ui`` is present (it always is in the bundle).
     """
     import importlib.util
 
@@ -510,13 +510,13 @@ def cmd_startup_probe(args: argparse.Namespace) -> int:
     """Start the window as ``tipdesk [open REGISTER]`` does; exit once its first dialog is painted.
 
     For measuring cold start (benchmarks/bench_bundle.py times the whole process). The Qt
-    application is made here, before the GUI's own start-up code, so that an event filter can
-    see the first paint of whatever window comes first (the login dialog, once it exists).
+    application is made here, before the GUI's own start-up code (which reuses it), so that an
+    event filter sees the first paint of the first dialog: the login, or the start dialog.
     """
     import time
 
     from PySide6.QtCore import QEvent, QObject
-    from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout
+    from PySide6.QtWidgets import QDialog
 
     from tipdesk.selftest import choose_qt_platform
 
@@ -537,18 +537,8 @@ def cmd_startup_probe(args: argparse.Namespace) -> int:
 
     probe = FirstPaint()
     app.installEventFilter(probe)
-    try:
-        from ui.app import run_gui
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("ui", "ui.app"):
-            raise
-        # The window is not on main yet: a stand-in dialog shows that Qt itself starts and paints.
-        stand_in = QDialog()
-        stand_in.setWindowTitle(f"tipdesk {__version__} (stand-in dialog)")
-        QVBoxLayout(stand_in).addWidget(QLabel("tipdesk"))
-        stand_in.resize(480, 320)
-        stand_in.show()
-        return app.exec()
+    from ui.app import run_gui  # lazily, like cmd_open
+
     return run_gui(register_path(args.startup_probe) if args.startup_probe else None)
 
 
