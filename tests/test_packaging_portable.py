@@ -73,3 +73,23 @@ def test_outside_portable_mode_registers_are_remembered_by_absolute_path(stick: 
     s.remember_register(register)
     assert s.recent_registers == [str(register.resolve())]
     assert s.recent_register_paths() == [register.resolve()]
+
+
+def test_the_start_dialog_offers_a_register_remembered_on_the_stick(stick: Path, qtbot) -> None:
+    from PySide6.QtCore import Qt
+
+    from ui.operations import OperationRunner
+    from ui.start import StartDialog
+
+    (stick / "tipdesk.portable").touch()
+    register = stick.parent / "registers" / "office.tipdb"
+    register.parent.mkdir()
+    register.write_bytes(b"\0" * 4096)
+    s = Settings()
+    s.remember_register(register)
+    s.save()
+    dialog = StartDialog(OperationRunner())
+    qtbot.addWidget(dialog)
+    assert dialog.recent.item(0).text() == str(register.resolve())  # found, not "(not found)"
+    qtbot.keyClick(dialog.recent, Qt.Key.Key_Return)
+    assert dialog.path == register.resolve()

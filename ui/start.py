@@ -89,7 +89,8 @@ class StartDialog(QDialog):
         self.quit_button.clicked.connect(self.reject)
         self.recent.currentRowChanged.connect(self._selection_changed)
         self.recent.itemActivated.connect(lambda _i: self.open_selected())
-        for text in self.settings.recent_registers:
+        # Resolved: in portable mode, registers on the stick are remembered relative to it.
+        for text in (str(p) for p in self.settings.recent_register_paths()):
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, text)
             if not Path(text).exists():
