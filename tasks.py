@@ -99,7 +99,10 @@ def ensure_environment(extras: str = "test") -> None:
         ensure_venv_module()
         say("creating the virtual environment .venv")
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    stamp = VENV / f".installed-{requirements_stamp(extras)}"
+    # One stamp per set of extras: "test" and "test,build" share the venv without reinstalling
+    # each other; a stamp is stale once pyproject.toml changes.
+    tag = extras.replace(",", "+")
+    stamp = VENV / f".installed-{tag}-{requirements_stamp(extras)}"
     if stamp.exists():
         return
     say(f"installing tipdesk and its dependencies into .venv (extras: {extras})")
@@ -109,7 +112,9 @@ def ensure_environment(extras: str = "test") -> None:
         cwd=ROOT, check=True,
     )
     for old in VENV.glob(".installed-*"):
-        old.unlink()
+        old_tag = old.name[len(".installed-"):].rpartition("-")[0]
+        if old.name != f".installed-{old_tag}-{requirements_stamp(old_tag.replace('+', ','))}":
+            old.unlink()
     stamp.touch()
 
 
