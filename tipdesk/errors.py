@@ -161,3 +161,11 @@ class InvalidReturn(TipdeskError):
         super().__init__(
             f"{file_name} is not a valid return: {count} problem{'s' if count != 1 else ''} found."
         )
+
+
+class OperationCancelled(Cancelled):
+    """The person stopped a long operation; nothing half-done was kept."""
+
+
+class BackupDamaged(CheckFailed):
+    """A backup file is cut short, altered, or not a tipdesk backup at all."""

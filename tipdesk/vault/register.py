@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from tipdesk.errors import (
     KeyslotsDamaged,
     LocationError,
     NotARegister,
+    OperationCancelled,
     RegisterLocked,
     RegisterTooNew,
     UsageError,
@@ -374,28 +376,102 @@ def migration_backup_path(path: Path, revision: str) -> Path:
     return path.with_name(f"{path.stem}-before-upgrade-{revision}-{stamp}{path.suffix}")
 
 
-def export_encrypted_copy(engine: Engine, destination: Path, key: bytes) -> None:
+def export_encrypted_copy(
+    engine: Engine,
+    destination: Path,
+    key: bytes,
+    *,
+    keep_going: Callable[[], bool] | None = None,
+) -> dict[str, int]:
     """Write an encrypted copy of the live database with ``sqlcipher_export`` (never a file copy).
 
     The copy is keyed with the same raw key, so the same passwords (with a copy of the keyslot
-    file) and the same recovery key open it.
+    file) and the same recovery key open it. It is taken inside one read transaction: a
+    consistent snapshot even while others write, and it blocks no writer (WAL). Returns the row
+    count of every table in that snapshot. ``keep_going`` is called every 100,000 SQLite steps
+    (dozens of times a second); returning False stops the export (``OperationCancelled``). On
+    any failure the partial copy is removed.
     """
     if destination.exists():
         raise LocationError(f"{destination} already exists.")
     key_clause = key_pragma(key).split("=", 1)[1].strip()  # "x'…'" built from validated bytes
     raw = engine.raw_connection()
+    conn = raw.driver_connection
+    stopped = False
+
+    def progress_handler() -> int:
+        nonlocal stopped
+        if keep_going is not None and not keep_going():
+            stopped = True
+            return 1  # SQLite interrupts the running statement
+        return 0
+
     try:
-        cur = raw.cursor()
+        cur = conn.cursor()
+        cur.execute("BEGIN")
+        counts = row_counts(cur)  # the first read fixes the snapshot
         cur.execute(f"ATTACH DATABASE ? AS export KEY {key_clause}", (str(destination),))
         try:
+            conn.set_progress_handler(progress_handler, _PROGRESS_STEPS)
             cur.execute("SELECT sqlcipher_export('export')").fetchall()
+            cur.execute("COMMIT")
         finally:
+            conn.set_progress_handler(None, 0)
+            if conn.in_transaction:
+                cur.execute("ROLLBACK")
             cur.execute("DETACH DATABASE export")
         cur.close()
-    except OSError as exc:
-        raise files.location_error(exc, destination) from exc
+        return counts
+    except BaseException as exc:
+        for p in [destination, *files.sidecar_paths(destination)]:
+            with contextlib.suppress(OSError):
+                p.unlink()
+        if stopped:
+            raise OperationCancelled("Stopped: nothing was kept.") from None
+        if isinstance(exc, OSError):
+            raise files.location_error(exc, destination) from exc
+        if isinstance(exc, sqlcipher3.OperationalError) and _is_disk_problem(exc):
+            raise _disk_problem(exc, destination) from exc
+        raise
     finally:
         raw.close()
+
+
+_PROGRESS_STEPS = 100_000  # SQLite VM steps between progress calls (a few dozen per second)
+
+
+def _is_disk_problem(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return any(s in text for s in ("disk is full", "readonly", "read-only", "disk i/o", "unable to open"))
+
+
+def _disk_problem(exc: Exception, destination: Path) -> LocationError:
+    """A plain sentence for SQLite's own write failures (it reports no errno)."""
+    text = str(exc).lower()
+    if "disk is full" in text:
+        return files.location_error(OSError(errno.ENOSPC, "disk full"), destination)
+    if "readonly" in text or "read-only" in text:
+        return files.location_error(OSError(errno.EROFS, "read-only"), destination)
+    return LocationError(f"Could not write {destination.name} in {destination.parent}: {exc}.")
+
+
+def user_tables(cur: sqlcipher3.Cursor, schema: str = "main") -> list[str]:
+    """The names of the ordinary tables (not SQLite's own, not virtual ones) of ``schema``."""
+    rows = cur.execute(
+        f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' "
+        "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND coalesce(sql, '') NOT LIKE 'CREATE VIRTUAL%' "
+        "ORDER BY name"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def row_counts(cur: sqlcipher3.Cursor, schema: str = "main") -> dict[str, int]:
+    """``{table: number of rows}`` for every ordinary table of ``schema``."""
+    counts = {}
+    for name in user_tables(cur, schema):
+        quoted = '"' + name.replace('"', '""') + '"'
+        counts[name] = int(cur.execute(f"SELECT count(*) FROM {schema}.{quoted}").fetchone()[0])
+    return counts
 
 
 def open_register(
