@@ -86,12 +86,20 @@ def log_dir() -> Path:
     return Path(platformdirs.user_log_dir("tipdesk", appauthor=False))
 
 
+def _int(value: Any) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
+
+
 @dataclass
 class RegisterNotes:
     """What tipdesk remembers about one register, by path (no names, no contents)."""
 
     last_verified_backup_at: str = ""  # UTC ISO time
     backup_destination: str = ""
+    backup_remind_after_days: int = 0  # a copy of the register's setting (0: the default)
 
 
 @dataclass
@@ -122,6 +130,7 @@ class Settings:
                 notes[str(key)] = RegisterNotes(
                     last_verified_backup_at=str(value.get("last_verified_backup_at", "")),
                     backup_destination=str(value.get("backup_destination", "")),
+                    backup_remind_after_days=_int(value.get("backup_remind_after_days", 0)),
                 )
         return cls(
             recent_registers=[str(p) for p in data.get("recent_registers", [])][:MAX_RECENT],
