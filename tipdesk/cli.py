@@ -550,6 +550,130 @@ def cmd_self_test(args: argparse.Namespace) -> int:
     return EXIT_OK if ok else EXIT_FAILED
 
 
+# --- commands: backups --------------------------------------------------------------------------
+
+def _progress_printer() -> Callable[[float, str], None] | None:
+    """A one-line progress display on a terminal; nothing when output goes to a file."""
+    if not sys.stderr.isatty():
+        return None
+    last = {"shown": -1, "text": ""}
+
+    def show(fraction: float, text: str) -> None:
+        percent = int(fraction * 100)
+        if percent != last["shown"] or text != last["text"]:
+            last.update(shown=percent, text=text)
+            print(f"\r  {percent:3d}%  {text:<60}", end="", file=sys.stderr, flush=True)
+            if percent >= 100:
+                print(file=sys.stderr)
+
+    return show
+
+
+def _end_progress(printer: Callable[[float, str], None] | None) -> None:
+    if printer is not None:
+        print("\r" + " " * 70 + "\r", end="", file=sys.stderr, flush=True)
+
+
+def _backup_credentials(args: argparse.Namespace):  # -> backup.Credentials
+    from tipdesk.vault.backup import Credentials
+    from tipdesk.vault.keyslots import parse_recovery_key
+
+    if getattr(args, "recovery_key_file", None):
+        key = parse_recovery_key(_read_secret_file(args.recovery_key_file))
+        return Credentials(username=args.user, recovery_key=key)
+    password = password_from(args, prompt="Password (as it was when the backup was made): ")
+    return Credentials(username=args.user, password=password)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from tipdesk.errors import LocationError
+    from tipdesk.settings import Settings
+    from tipdesk.vault import backup as backups
+    from tipdesk.vault.register import check_register_file
+
+    path = register_path(args.path)
+    check_register_file(path)
+    folder = Path(args.to).expanduser() if args.to else None
+    if folder is None:
+        notes = Settings.load().registers.get(str(path.resolve()))
+        if notes is not None and notes.backup_destination:
+            folder = Path(notes.backup_destination)
+    if folder is not None:  # before asking for a password: is the USB stick there?
+        problem = backups.destination_problem(folder)
+        if problem:
+            raise LocationError(problem)
+    printer = _progress_printer()
+    with open_as_user(args) as reg:
+        if folder is None:
+            remembered = backups.preferences(reg).destination
+            if not remembered:
+                raise UsageError(
+                    f"No backup folder has been chosen for {path.name} yet. Say where with --to "
+                    "FOLDER (for example a folder on a USB stick); tipdesk remembers it for next time."
+                )
+            folder = Path(remembered)
+        try:
+            result = backups.backup(reg, folder, progress=printer)
+        finally:
+            _end_progress(printer)
+    counts = f"{sum(result.row_counts.values()):,} rows in {len(result.row_counts)} tables"
+    print(f"Backed up {path.name} to {result.path} ({result.megabytes:,.1f} MB, {result.seconds:.1f} s).")
+    print(f"Verified: database integrity, encryption, audit chain ({result.audit_events:,} events), {counts}.")
+    if result.deleted:
+        print(f"Removed {len(result.deleted)} older backups (tipdesk keeps the last {result.keep_last} "
+              f"and one a month for a year): {', '.join(result.deleted)}")
+    for warning in result.warnings:
+        print(f"Note: {warning}")
+    print("This backup opens with the passwords valid today, and with the recovery key. "
+          "Keep it away from this computer.")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from tipdesk.vault import backup as backups
+
+    source = Path(args.backup).expanduser()
+    target = register_path(args.to)
+    manifest = backups.check_restore(source, target, args.replace)  # before asking for a password
+    credentials = _backup_credentials(args)
+    printer = _progress_printer()
+    try:
+        result = backups.restore(source, target, credentials, replace=args.replace, progress=printer)
+    finally:
+        _end_progress(printer)
+    print(f"Restored {source.name} (made {backups.local_time(manifest.created_at)} by tipdesk "
+          f"{manifest.software_version}) as {result.path}.")
+    if result.moved_aside:
+        print("The register that was there was moved aside, not deleted: "
+              + ", ".join(p.name for p in result.moved_aside))
+    print(result.sentence)
+    for warning in result.warnings:
+        print(f"Note: {warning}")
+    return EXIT_OK
+
+
+def cmd_backup_verify(args: argparse.Namespace) -> int:
+    from tipdesk.vault import backup as backups
+
+    source = Path(args.backup).expanduser()
+    backups.read_manifest(source)  # a damaged file is reported before asking for a password
+    credentials = _backup_credentials(args)
+    printer = _progress_printer()
+    try:
+        report = backups.verify_backup(source, credentials, progress=printer)
+    finally:
+        _end_progress(printer)
+    for line in report.lines:
+        print(line)
+    if report.restorable:
+        print(f"{source.name} is a sound backup; this version of tipdesk can restore it.")
+    elif report.ok:
+        print(f"{source.name} is sound, but only a newer version of tipdesk can restore it.")
+    else:
+        print(f"{source.name} did NOT pass its check: do not rely on it. Make a new backup.")
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
 # --- the parser ---------------------------------------------------------------------------------
 
 def _add_auth(p: argparse.ArgumentParser) -> None:
@@ -577,7 +701,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "(for timing start-up)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     # One function per area adds its commands (keeps areas apart when they grow).
-    for add_commands in (_register_commands, _demo_commands, _returns_commands, _shelter_commands, _gui_commands):
+    for add_commands in (_register_commands, _demo_commands, _returns_commands, _shelter_commands, _backup_commands, _gui_commands):
         add_commands(sub)
     return parser
 
@@ -711,6 +835,33 @@ def _shelter_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--page-size", type=int, default=50)
     _add_auth(p)
     p.set_defaults(handler=cmd_followup_queue)
+
+
+def _backup_commands(sub: argparse._SubParsersAction) -> None:
+    """Backups: backup, restore, backup-verify."""
+    p = sub.add_parser("backup", help="write a verified backup file (NAME-YYYYMMDD-HHMMSS.tipbak)")
+    p.add_argument("path")
+    p.add_argument("--to", metavar="FOLDER",
+                   help="where to put it, e.g. a folder on a USB stick (remembered; default: the last one)")
+    _add_auth(p)
+    p.set_defaults(handler=cmd_backup)
+
+    p = sub.add_parser("restore", help="restore a backup as a register (checks it in full first)")
+    p.add_argument("backup", metavar="BACKUP")
+    p.add_argument("--to", required=True, metavar="PATH", help="the register to create")
+    p.add_argument("--replace", action="store_true",
+                   help="replace the register at PATH (it is moved aside first, never deleted)")
+    p.add_argument("--user", help="an administrator of the backup (default: its only one)")
+    p.add_argument("--password-file", metavar="FILE", help="that user's password as it was at backup time")
+    p.add_argument("--recovery-key-file", metavar="FILE", help="use the recovery key instead (with --user)")
+    p.set_defaults(handler=cmd_restore)
+
+    p = sub.add_parser("backup-verify", help="check a backup file: integrity, audit chain, schema, counts")
+    p.add_argument("backup", metavar="BACKUP")
+    p.add_argument("--user", help="a user of the backup (default: its only administrator)")
+    p.add_argument("--password-file", metavar="FILE", help="that user's password as it was at backup time")
+    p.add_argument("--recovery-key-file", metavar="FILE", help="use the recovery key instead")
+    p.set_defaults(handler=cmd_backup_verify)
 
 
 def _gui_commands(sub: argparse._SubParsersAction) -> None:
