@@ -197,3 +197,15 @@ def test_killing_a_backup_never_leaves_a_half_file_that_looks_valid(office, usb,
     for leftover in usb.iterdir():
         assert leftover in finished or leftover.name.startswith("."), leftover
     assert cli.main(["check", str(office)]) == 0
+
+
+def test_backup_settings_show_and_change(office, usb, capsys):
+    assert cli.main(["backup-settings", str(office)]) == 0
+    out = capsys.readouterr().out
+    assert "(none chosen yet)" in out and "the last 10" in out and "No backup" in out
+    assert cli.main(["backup-settings", str(office), "--keep", "3", "--remind-after-days", "2",
+                     "--to", str(usb)]) == 0
+    out = capsys.readouterr().out
+    assert "the last 3" in out and "2 days" in out and str(usb) in out
+    assert cli.main(["backup", str(office)]) == 0, "the folder set in the settings is used"
+    assert cli.main(["backup-settings", str(office), "--keep", "0"]) == 2

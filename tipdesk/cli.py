@@ -674,6 +674,25 @@ def cmd_backup_verify(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+def cmd_backup_settings(args: argparse.Namespace) -> int:
+    from tipdesk.vault import backup as backups
+
+    changing = args.keep is not None or args.remind_after_days is not None or args.to is not None
+    with open_as_user(args) as reg:
+        if changing:
+            destination = str(Path(args.to).expanduser()) if args.to is not None else None
+            prefs = backups.set_preferences(reg, destination=destination, keep_last=args.keep,
+                                            remind_after_days=args.remind_after_days)
+        else:
+            prefs = backups.preferences(reg)
+        status = backups.status(reg)
+    print(f"Backup folder: {prefs.destination or '(none chosen yet)'}")
+    print(f"Kept per folder: the last {prefs.keep_last}, and one a month for a year")
+    print(f"Reminder after: {prefs.remind_after_days} days without a backup")
+    print(status.sentence)
+    return EXIT_OK
+
+
 # --- the parser ---------------------------------------------------------------------------------
 
 def _add_auth(p: argparse.ArgumentParser) -> None:
@@ -862,6 +881,14 @@ def _backup_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--password-file", metavar="FILE", help="that user's password as it was at backup time")
     p.add_argument("--recovery-key-file", metavar="FILE", help="use the recovery key instead")
     p.set_defaults(handler=cmd_backup_verify)
+
+    p = sub.add_parser("backup-settings", help="show or change the backup folder, number kept, reminder")
+    p.add_argument("path")
+    p.add_argument("--to", metavar="FOLDER", help="the backup folder to remember")
+    p.add_argument("--keep", type=int, metavar="N", help="recent backups kept per folder (default 10)")
+    p.add_argument("--remind-after-days", type=int, metavar="N", help="remind after N days (default 7)")
+    _add_auth(p)
+    p.set_defaults(handler=cmd_backup_settings)
 
 
 def _gui_commands(sub: argparse._SubParsersAction) -> None:
