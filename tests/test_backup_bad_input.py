@@ -398,3 +398,28 @@ def test_a_real_read_only_disk(reg, read_only_disk):
 def test_restoring_onto_a_read_only_disk_changes_nothing(made, read_only_disk):
     with pytest.raises(LocationError, match="read-only"):
         backups.restore(made, read_only_disk / "x.tipdb", CREDS)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX locks; on Windows renaming an open file fails")
+def test_a_register_open_in_another_process_is_not_replaced(made, reg, register_path, tmp_path):
+    import sys
+
+    reg.close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; from pathlib import Path; from tipdesk.vault.register import open_register; "
+         f"r = open_register(Path(sys.argv[1]), 'admin', sys.argv[2]); print('open', flush=True); "
+         "sys.stdin.read()", str(register_path), ADMIN_PASSWORD],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parent.parent)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        before = fingerprint(register_path, files.keys_path(register_path))
+        with pytest.raises(LocationError, match="is open in tipdesk"):
+            backups.restore(made, register_path, CREDS, replace=True)
+        assert fingerprint(register_path, files.keys_path(register_path)) == before
+        assert not list(tmp_path.glob("office-replaced-*"))
+    finally:
+        holder.communicate("")
+    done = backups.restore(made, register_path, CREDS, replace=True)
+    assert done.moved_aside

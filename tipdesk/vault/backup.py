@@ -1322,6 +1322,7 @@ def verify_backup(
                                      f"{manifest.software_version}")
         scratch = work_dir if work_dir is not None else Path(tempfile.gettempdir())
         _check_space(scratch, manifest.members[MEMBER_DB].bytes, "to check the backup")
+        _clean_stale_leftovers(scratch, TEMP_PREFIX + "*")
         with _private_folder(scratch, TEMP_PREFIX) as work:
             keys = work / "verify.tipdb.keys"
             _extract(zf, manifest, MEMBER_KEYS, keys, path)
@@ -1376,7 +1377,9 @@ def restore(
         _refuse_too_new(backup_path, manifest)
         if replace and register_exists(target):
             _refuse_other_register(target, manifest)
+            _refuse_open_register(target)
         _check_space(target.parent, manifest.members[MEMBER_DB].bytes, "to restore the backup")
+        _clean_stale_leftovers(target.parent, RESTORE_TEMP_PREFIX + "*")
         with _private_folder(target.parent, RESTORE_TEMP_PREFIX) as work:
             db = work / "restore.tipdb"
             keys = files.keys_path(db)
@@ -1395,6 +1398,10 @@ def restore(
             actor = _restoring_admin(db, key, slots, tag, credentials)
             steps.stage(0.95, 1.0, "Putting the register in place")
             steps.check()
+            if replace and register_exists(target):
+                _refuse_open_register(target)
+            elif register_exists(target):  # appeared while the backup was being checked
+                raise LocationError(f"{target} appeared while the backup was checked; nothing was changed.")
             moved = _move_aside(target) if replace else []
             try:
                 # The database last: a crash in between leaves at most a stray key file.
@@ -1418,6 +1425,7 @@ def check_restore(backup_path: Path | str, to_path: Path | str, replace: bool) -
     _refuse_too_new(Path(backup_path), manifest)
     if replace and register_exists(target):
         _refuse_other_register(target, manifest)
+        _refuse_open_register(target)
     return manifest
 
 
@@ -1442,6 +1450,34 @@ def check_restore_target(target: Path, replace: bool) -> None:
             "deleted)."
         )
     files.check_writable_directory(target.parent)
+
+
+def _refuse_open_register(target: Path) -> None:
+    """Refuse to replace a register another process has open: its later writes would go to the
+    moved-aside file and seem lost. (SQLite holds a shared lock on a byte of the ``-shm`` file
+    while a connection is open; within this process the caller must close the register.)"""
+    shm = target.with_name(target.name + "-shm")
+    if os.name == "nt" or not shm.exists():
+        return  # on Windows, renaming an open file fails instead: see _move_aside
+    import fcntl
+
+    try:
+        fd = os.open(shm, os.O_RDWR)
+    except OSError:
+        return
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _SHM_DMS_BYTE)
+    except OSError as exc:
+        if exc.errno in (errno.EAGAIN, errno.EACCES):
+            raise LocationError(f"{target.name} is open in tipdesk: close it there first, then restore "
+                                "again. Nothing was changed.") from exc
+    else:
+        fcntl.lockf(fd, fcntl.LOCK_UN, 1, _SHM_DMS_BYTE)
+    finally:
+        os.close(fd)
+
+
+_SHM_DMS_BYTE = 128  # SQLite's unix VFS: the "dead man switch" lock of the shared memory file
 
 
 def _refuse_other_register(target: Path, manifest: Manifest) -> None:
