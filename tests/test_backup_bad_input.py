@@ -423,3 +423,21 @@ def test_a_register_open_in_another_process_is_not_replaced(made, reg, register_
         holder.communicate("")
     done = backups.restore(made, register_path, CREDS, replace=True)
     assert done.moved_aside
+
+
+def test_a_zip64_backup_reads_back(reg, tmp_path, monkeypatch):
+    """Backups over 4 GB use zip64 records; pretend the limit is tiny to exercise that path."""
+    import zipfile
+
+    dest = tmp_path / "usb"
+    dest.mkdir()
+    with monkeypatch.context() as m:
+        m.setattr(zipfile, "ZIP64_LIMIT", 1000)
+        made = backups.backup(reg, dest).path
+    data = made.read_bytes()
+    assert b"PK\x06\x06" in data[-200:], "a zip64 end record was written"
+    assert backups.verify_backup(made, CREDS).ok
+    bad = tmp_path / "bad64.tipbak"
+    bad.write_bytes(data[:-30] + bytes([data[-30] ^ 1]) + data[-29:])
+    with pytest.raises(BackupDamaged):
+        backups.verify_backup(bad, CREDS)

@@ -39,6 +39,7 @@ import os
 import re
 import shutil
 import struct
+import sys
 import tempfile
 import threading
 import time
@@ -359,11 +360,19 @@ def _private_folder(near: Path, prefix: str) -> Iterator[Path]:
             os.chmod(folder, 0o700)
         yield folder
     finally:
-        shutil.rmtree(folder, onerror=_log_rmtree_error)
+        _rmtree(folder)
 
 
-def _log_rmtree_error(func: Any, path: str, exc_info: Any) -> None:
-    log.warning("could not remove temporary file %s: %s", path, exc_info[1])
+def _rmtree(folder: Path) -> None:
+    """Remove a folder we made; what cannot be removed is logged (by path, never contents)."""
+
+    def log_it(func: Any, path: str, exc: Any) -> None:
+        log.warning("could not remove temporary file %s: %s", path, exc[1] if isinstance(exc, tuple) else exc)
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(folder, onexc=log_it)
+    else:
+        shutil.rmtree(folder, onerror=log_it)
 
 
 def _remove_quietly(path: Path) -> None:
@@ -403,7 +412,7 @@ def _clean_stale_leftovers(folder: Path, pattern: str) -> None:
                 if now - p.stat().st_mtime < STALE_LEFTOVER_SECONDS:
                     continue
                 if p.is_dir():
-                    shutil.rmtree(p, onerror=_log_rmtree_error)
+                    _rmtree(p)
                 else:
                     p.unlink()
 
@@ -425,13 +434,14 @@ def _central_directory(fh: IO[bytes], size: int) -> tuple[int, int]:
     if sig != b"PK\x05\x06" or comment != 0:
         raise ValueError("no end record")
     cd_end = size - _EOCD.size
-    if cd_size == 0xFFFFFFFF or cd_offset == 0xFFFFFFFF or n_total == 0xFFFF:
-        pos = size - _EOCD.size - _ZIP64_LOCATOR.size
-        if pos < 0:
-            raise ValueError("no zip64 locator")
-        fh.seek(pos)
-        sig, disk, offset64, disks = _ZIP64_LOCATOR.unpack(fh.read(_ZIP64_LOCATOR.size))
-        if sig != b"PK\x06\x07" or offset64 > pos or disk != 0 or disks != 1:
+    locator_at = size - _EOCD.size - _ZIP64_LOCATOR.size
+    locator = b""
+    if locator_at >= 0:
+        fh.seek(locator_at)
+        locator = fh.read(_ZIP64_LOCATOR.size)
+    if locator[:4] == b"PK\x06\x07":  # zip64 (members or offsets beyond 4 GB): its record rules
+        sig, disk, offset64, disks = _ZIP64_LOCATOR.unpack(locator)
+        if offset64 + _ZIP64_EOCD.size != locator_at or disk != 0 or disks != 1:
             raise ValueError("bad zip64 locator")
         fh.seek(offset64)
         rec = _ZIP64_EOCD.unpack(fh.read(_ZIP64_EOCD.size))
@@ -439,6 +449,8 @@ def _central_directory(fh: IO[bytes], size: int) -> tuple[int, int]:
             raise ValueError("bad zip64 record")
         disk, cd_disk, n_here, n_total, cd_size, cd_offset = rec[4], rec[5], rec[6], rec[7], rec[8], rec[9]
         cd_end = offset64
+    elif cd_size == 0xFFFFFFFF or cd_offset == 0xFFFFFFFF or n_total == 0xFFFF:
+        raise ValueError("zip64 values without a zip64 record")
     if disk != 0 or cd_disk != 0 or n_here != n_total:
         raise ValueError("several disks")
     if cd_offset + cd_size != cd_end:
