@@ -238,10 +238,10 @@ def test_last_verified_backup_is_noted_in_register_and_settings(reg, dest):
 def test_a_failed_verification_deletes_the_new_file_and_nothing_else(reg, dest, monkeypatch):
     add_org(reg, "kept")
 
-    def broken(db_path, key, manifest, report):
-        report.failed("audit chain", "simulated break")
+    def broken(db_path, key):
+        return audit.ChainReport(False, 3, "0" * 64, 2, "simulated break")
 
-    monkeypatch.setattr(backups, "_check_audit", broken)
+    monkeypatch.setattr(backups, "_audit_chain", broken)
     before = reg.path.read_bytes()
     with pytest.raises(CheckFailed) as err:
         backups.backup(reg, dest)

@@ -597,9 +597,9 @@ def _check_database(db_path: Path, key: bytes, manifest: Manifest, report: Check
                     steps: _Tracker, during: Callable[[], None] | None = None) -> None:
     """Open the (encrypted) copy and check everything against ``manifest``; add lines to ``report``.
 
-    ``PRAGMA integrity_check`` — the longest part — runs on a second connection in a thread
-    (SQLite releases the GIL), while this thread runs ``during`` (e.g. writing the archive), the
-    page-HMAC check, the row counts and the audit chain.
+    The long checks run side by side, each on its own connection and thread: ``PRAGMA
+    integrity_check`` and ``PRAGMA cipher_integrity_check`` (SQLite releases the GIL) and the
+    audit chain; meanwhile this thread runs ``during`` (writing the archive) and the row counts.
     """
     try:
         conn = connect_raw(db_path, key)
@@ -608,9 +608,8 @@ def _check_database(db_path: Path, key: bytes, manifest: Manifest, report: Check
                                   "database part is damaged, or it belongs to another register")
         log.info("backup copy did not open: %s", type(exc).__name__)
         return
-    worker_conn = None
     cancelled = threading.Event()  # the person stopped
-    abort = threading.Event()  # this thread failed: interrupt the worker too
+    abort = threading.Event()  # this thread failed: interrupt the others too
 
     def progress_handler() -> int:
         if abort.is_set() or cancelled.is_set():
@@ -620,98 +619,128 @@ def _check_database(db_path: Path, key: bytes, manifest: Manifest, report: Check
             return 1
         return 0
 
+    jobs: list[_Job] = []
     try:
         conn.set_progress_handler(progress_handler, 100_000)
         cur = conn.cursor()
-        # Identity and schema first: cheap, and they decide whether the rest means anything.
-        try:
-            revision = cur.execute("SELECT version_num FROM alembic_version").fetchone()
-            register_id = cur.execute("SELECT value FROM register_meta WHERE key = ?",
-                                      (META_REGISTER_ID,)).fetchone()
-        except sqlcipher3.DatabaseError as exc:
-            report.failed("database", f"it is not a tipdesk register ({exc})")
+        if not _check_identity(cur, manifest, report):
             return
-        revision = revision[0] if revision else None
-        register_id = register_id[0] if register_id else None
-        if register_id != manifest.register_id:
-            report.failed("register identity", "the database belongs to another register than its manifest says")
-        else:
-            report.passed("register identity", f"register {register_id[:12]}…")
-        if revision != manifest.schema_revision:
-            report.failed("schema version", f"the database has schema {revision}, its manifest says "
-                                             f"{manifest.schema_revision}")
-        elif revision not in migrate.REVISIONS:
-            report.failed("schema version", f"schema {revision} was made by a newer version of tipdesk "
-                                             f"than this one ({software_version()}); that version can restore it")
-        else:
-            report.passed("schema version", f"schema {revision}, made by tipdesk {manifest.software_version}")
-
-        worker_conn = connect_raw(db_path, key)
+        integrity_conn = connect_raw(db_path, key)
         # integrity_check compares every index with its table: with SQLite's default 2 MB page
         # cache a large register's pages are read and decrypted many times over (3-4× slower).
-        worker_conn.execute(f"PRAGMA cache_size = -{CHECK_CACHE_KIB}")
-        worker_conn.set_progress_handler(progress_handler, 100_000)
-        integrity: dict[str, Any] = {}
-
-        def run_integrity() -> None:
-            try:
-                integrity["rows"] = [r[0] for r in worker_conn.execute("PRAGMA integrity_check").fetchall()]
-            except sqlcipher3.Error as exc:
-                integrity["error"] = exc
-
-        worker = threading.Thread(target=run_integrity, name="backup-integrity", daemon=True)
+        integrity_conn.execute(f"PRAGMA cache_size = -{CHECK_CACHE_KIB}")
+        pages_conn = connect_raw(db_path, key)
+        for c in (integrity_conn, pages_conn):
+            c.set_progress_handler(progress_handler, 100_000)
+        jobs = [
+            _Job("integrity", lambda: [r[0] for r in integrity_conn.execute("PRAGMA integrity_check")],
+                 integrity_conn),
+            _Job("pages", lambda: [r[0] for r in pages_conn.execute("PRAGMA cipher_integrity_check")],
+                 pages_conn),
+            _Job("audit", lambda: _audit_chain(db_path, key)),
+        ]
         expected_seconds = max(0.5, db_path.stat().st_size / 45e6)
         started = time.perf_counter()
-        worker.start()
+        for job in jobs:
+            job.start()
+        counts: dict[str, int] | sqlcipher3.Error
         try:
             if during is not None:
                 during()
-            _guarded(report, "encryption", cancelled, lambda: _check_pages(cur, report))
-            _guarded(report, "row counts", cancelled, lambda: _check_counts(cur, manifest, report))
-            _check_audit(db_path, key, manifest, report)
+            try:
+                counts = row_counts(cur)
+            except sqlcipher3.Error as exc:
+                counts = exc
         except BaseException:
             abort.set()
             raise
         finally:
-            while worker.is_alive():
-                worker.join(0.2)
+            while any(job.alive() for job in jobs):
+                for job in jobs:
+                    job.join(0.2)
                 steps.at(min(0.95, (time.perf_counter() - started) / expected_seconds))
         if cancelled.is_set():
             raise OperationCancelled("Stopped: nothing was kept, and the register is untouched.")
-        if "error" in integrity:
-            report.failed("database integrity", f"the check could not finish: {integrity['error']}")
-        elif integrity.get("rows") == ["ok"]:
-            report.passed("database integrity", "SQLite integrity_check found no problems")
-        else:
-            rows = integrity.get("rows") or ["no answer"]
-            report.failed("database integrity", f"{len(rows)} problems, first: {rows[0]}")
+        results = {job.name: job.result for job in jobs}
+        _report_pages(results["pages"], report)
+        _report_counts(counts, manifest, report)
+        _report_audit(results["audit"], manifest, report)
+        _report_integrity(results["integrity"], report)
     finally:
         conn.close()
-        if worker_conn is not None:
-            worker_conn.close()
+        for job in jobs:
+            job.close()
 
 
-def _guarded(report: CheckReport, what: str, cancelled: threading.Event, check: Callable[[], None]) -> None:
-    """Run one check; a damaged database fails that check (the others still run)."""
+class _Job:
+    """One check on its own thread (and its own connection, closed afterwards)."""
+
+    def __init__(self, name: str, run: Callable[[], Any], conn: sqlcipher3.Connection | None = None) -> None:
+        self.name = name
+        self.result: Any = None
+        self._run = run
+        self._conn = conn
+        self._thread = threading.Thread(target=self._main, name=f"backup-{name}", daemon=True)
+
+    def _main(self) -> None:
+        try:
+            self.result = self._run()
+        except (sqlcipher3.Error, SQLAlchemyError) as exc:
+            self.result = exc
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self, seconds: float) -> None:
+        self._thread.join(seconds)
+
+    def close(self) -> None:
+        if self._conn is not None and not self._thread.is_alive():
+            self._conn.close()
+
+
+def _check_identity(cur: sqlcipher3.Cursor, manifest: Manifest, report: CheckReport) -> bool:
+    """Register id and schema revision (cheap; they decide whether the rest means anything)."""
     try:
-        check()
-    except sqlcipher3.Error as exc:
-        if cancelled.is_set():
-            raise OperationCancelled("Stopped: nothing was kept, and the register is untouched.") from None
-        report.failed(what, f"reading the database failed ({exc})")
+        revision = cur.execute("SELECT version_num FROM alembic_version").fetchone()
+        register_id = cur.execute("SELECT value FROM register_meta WHERE key = ?",
+                                  (META_REGISTER_ID,)).fetchone()
+    except sqlcipher3.DatabaseError as exc:
+        report.failed("database", f"it is not a tipdesk register ({exc})")
+        return False
+    revision = revision[0] if revision else None
+    register_id = register_id[0] if register_id else None
+    if register_id != manifest.register_id:
+        report.failed("register identity", "the database belongs to another register than its manifest says")
+    else:
+        report.passed("register identity", f"register {register_id[:12]}…")
+    if revision != manifest.schema_revision:
+        report.failed("schema version", f"the database has schema {revision}, its manifest says "
+                                         f"{manifest.schema_revision}")
+    elif revision not in migrate.REVISIONS:
+        report.failed("schema version", f"schema {revision} was made by a newer version of tipdesk "
+                                         f"than this one ({software_version()}); that version can restore it")
+    else:
+        report.passed("schema version", f"schema {revision}, made by tipdesk {manifest.software_version}")
+    return True
 
 
-def _check_pages(cur: sqlcipher3.Cursor, report: CheckReport) -> None:
-    pages = [r[0] for r in cur.execute("PRAGMA cipher_integrity_check").fetchall()]
-    if pages:
-        report.failed("encryption", f"{len(pages)} damaged pages (their HMAC does not match)")
+def _report_pages(result: list[str] | Exception, report: CheckReport) -> None:
+    if isinstance(result, Exception):
+        report.failed("encryption", f"reading the database failed ({result})")
+    elif result:
+        report.failed("encryption", f"{len(result)} damaged pages (their HMAC does not match)")
     else:
         report.passed("encryption", "every page's HMAC is valid (cipher_integrity_check)")
 
 
-def _check_counts(cur: sqlcipher3.Cursor, manifest: Manifest, report: CheckReport) -> None:
-    counts = row_counts(cur)
-    if counts != manifest.row_counts:
+def _report_counts(counts: dict[str, int] | Exception, manifest: Manifest, report: CheckReport) -> None:
+    if isinstance(counts, Exception):
+        report.failed("row counts", f"reading the database failed ({counts})")
+    elif counts != manifest.row_counts:
         differ = sorted(set(counts) ^ set(manifest.row_counts)
                         | {t for t in counts if manifest.row_counts.get(t) != counts[t]})
         report.failed("row counts", f"{len(differ)} tables differ from the register at backup "
@@ -721,26 +750,39 @@ def _check_counts(cur: sqlcipher3.Cursor, manifest: Manifest, report: CheckRepor
                                     "as in the register at backup time")
 
 
-def _check_audit(db_path: Path, key: bytes, manifest: Manifest, report: CheckReport) -> None:
-    key_copy = bytearray(key)
-    engine = make_engine(db_path, key_copy)
-    try:
-        with Session(engine) as s:
-            chain = audit.verify(s)
-    except SQLAlchemyError as exc:
-        report.failed("audit chain", f"it cannot be read ({type(exc).__name__})")
-        return
-    finally:
-        engine.dispose()
-        for i in range(len(key_copy)):
-            key_copy[i] = 0
-    if not chain.ok:
+def _report_audit(chain: audit.ChainReport | Exception, manifest: Manifest, report: CheckReport) -> None:
+    if isinstance(chain, Exception):
+        report.failed("audit chain", f"it cannot be read ({type(chain).__name__})")
+    elif not chain.ok:
         report.failed("audit chain", chain.describe())
     elif (chain.count, chain.head_hash) != (manifest.audit_events, manifest.audit_head):
         report.failed("audit chain", f"intact, but it ends elsewhere ({chain.count} events) than "
                                      f"recorded at backup time ({manifest.audit_events})")
     else:
         report.passed("audit chain", f"{chain.count:,} events, head {chain.head_hash[:16]}")
+
+
+def _report_integrity(rows: list[str] | Exception, report: CheckReport) -> None:
+    if isinstance(rows, Exception):
+        report.failed("database integrity", f"the check could not finish: {rows}")
+    elif rows == ["ok"]:
+        report.passed("database integrity", "SQLite integrity_check found no problems")
+    else:
+        rows = rows or ["no answer"]
+        report.failed("database integrity", f"{len(rows)} problems, first: {rows[0]}")
+
+
+def _audit_chain(db_path: Path, key: bytes) -> audit.ChainReport:
+    """Verify the whole audit chain of a copy (on its own engine: this runs on a worker thread)."""
+    key_copy = bytearray(key)
+    engine = make_engine(db_path, key_copy)
+    try:
+        with Session(engine) as s:
+            return audit.verify(s)
+    finally:
+        engine.dispose()
+        for i in range(len(key_copy)):
+            key_copy[i] = 0
 
 
 def _load_keys(keys_file: Path, manifest: Manifest, archive: Path) -> KeyslotFile:
@@ -871,7 +913,8 @@ def _backup(reg: Register, folder: Path, started: float, steps: _Steps) -> Backu
                 steps.at(copy.stat().st_size / source_size)
             return steps.alive()
 
-        counts = export_encrypted_copy(reg.engine, copy, key, keep_going=export_alive)
+        # Not fsynced: this copy is only checked and written into the archive (which is).
+        counts = export_encrypted_copy(reg.engine, copy, key, keep_going=export_alive, durable=False)
         keys_bytes = _read_keys_of(reg)
         manifest = _describe(copy, key, name, created_at, counts, keys_bytes)
 
