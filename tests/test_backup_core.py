@@ -325,3 +325,24 @@ def test_restored_register_counts_equal_the_backup(reg, dest, tmp_path):
     with again.read() as s:
         assert s.scalar(select(func.count()).select_from(Organisation)) == result.row_counts["organisation"]
     again.close()
+
+
+def test_a_relative_folder_is_remembered_as_an_absolute_one(reg, tmp_path, monkeypatch):
+    (tmp_path / "rel").mkdir()
+    monkeypatch.chdir(tmp_path)
+    backups.backup(reg, Path("rel"))
+    assert backups.preferences(reg).destination == str(tmp_path / "rel")
+    assert Settings.load().notes_for(reg.path).backup_destination == str(tmp_path / "rel")
+
+
+def test_an_unexpected_failure_is_still_recorded_and_raised(reg, dest, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("something odd")
+
+    monkeypatch.setattr(backups, "_describe", boom)
+    with pytest.raises(RuntimeError):
+        backups.backup(reg, dest)
+    with reg.read() as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "backup_failed")).one()
+    assert json.loads(event.details)["reason"] == "unexpected RuntimeError"
+    assert list(dest.iterdir()) == []

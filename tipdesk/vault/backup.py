@@ -852,12 +852,17 @@ def backup(
     changed except for the audit event and the "last backup" facts recorded at the end.
     """
     reg.actor.require("backup.run")
-    folder = Path(to_dir).expanduser()
+    folder = Path(os.path.abspath(Path(to_dir).expanduser()))  # remembered: never relative
     started = time.perf_counter()
     try:
         result = _backup(reg, folder, started, _Steps(progress, keep_going))
-    except (TipdeskError, OSError) as exc:
-        reason = str(exc) if isinstance(exc, TipdeskError) else (exc.strerror or str(exc))
+    except Exception as exc:  # recorded, then raised unchanged (or as a plain LocationError)
+        if isinstance(exc, TipdeskError):
+            reason = str(exc)
+        elif isinstance(exc, OSError):
+            reason = exc.strerror or type(exc).__name__
+        else:  # an unexpected failure: its type only (a message could hold anything)
+            reason = f"unexpected {type(exc).__name__}"
         _record(reg, "backup_failed", {"folder": str(folder), "verified": False,
                                        "stopped": isinstance(exc, OperationCancelled), "reason": reason})
         if isinstance(exc, OSError):
