@@ -26,18 +26,21 @@ PASSWORD = "benchmark-password"
 CASES = 100_000
 QUICK_CASES = 5_000
 NOTES = """
-The register is the `tipdesk demo` register of 100,000 cases (with what the demo generator
-writes today: persons, cases, status histories, routes, screenings, referrals, justice stages),
-plus a valid audit chain of one event per case appended by the benchmark (the generator writes
-in bulk without auditing, while a real register audits every change). *backup* is `tipdesk backup`
-end to end: `sqlcipher_export` in one read snapshot, the zip written and read back with SHA-256,
-and the copy checked in full — `integrity_check` (in a second thread), `cipher_integrity_check`,
-row counts against the source, the whole audit chain — before the file gets its final name.
-*Baseline* is what the goal compares with: a bare `sqlcipher_export` into a new file plus
-`PRAGMA integrity_check` on it, measured alternately with the backup in the same run.
-*backup-verify* extracts the database (still encrypted) to a private temporary folder and runs
-the same checks; it includes one Argon2id unlock with the production parameters. Backups are
-written to a folder on the same disk (a USB stick would add its write speed). Medians of 3 runs.
+The register is the `tipdesk demo` register of 100,000 cases (what the demo generator writes
+today: persons, cases, status histories, routes, screenings, referrals, justice stages), plus a
+valid audit chain of one event per case appended by the benchmark (the generator writes in bulk
+without auditing; a real register audits every change). *backup* is `tipdesk backup` end to
+end: `sqlcipher_export` in one read snapshot, the zip written (fsync) and read back with
+SHA-256, and the copy checked in full — `integrity_check`, `cipher_integrity_check` and the
+whole audit chain side by side on their own threads, row counts against the source — before the
+file gets its final name. *Baseline* is what the goal compares with: a bare `sqlcipher_export`
+into a new file plus `PRAGMA integrity_check` on it, measured alternately with the backup in the
+same run. CPU is the process's CPU time over all its threads: when other work keeps both cores
+busy (see the load average), the threads cannot overlap and the wall-time ratio tends to the CPU
+ratio; on an idle machine the extra checks run beside `integrity_check` and cost little wall
+time. *backup-verify* extracts the database (still encrypted) to a private temporary folder and
+runs the same checks, plus one Argon2id unlock with the production parameters. Backups go to a
+folder on the same disk (a USB stick adds its write speed). Medians of 3 runs.
 """
 
 
