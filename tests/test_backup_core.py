@@ -19,7 +19,7 @@ from tipdesk.errors import (
     AccountRevoked,
     CheckFailed,
     LocationError,
-    OperationCancelled,
+    Cancelled,
     PermissionDenied,
     WrongCredentials,
 )
@@ -283,7 +283,7 @@ def test_stopping_a_backup_keeps_nothing(reg, dest):
         calls.append(1)
         return len(calls) < 3
 
-    with pytest.raises(OperationCancelled):
+    with pytest.raises(Cancelled):
         backups.backup(reg, dest, keep_going=keep_going)
     assert list(dest.iterdir()) == []
     assert not list(reg.path.parent.glob(backups.TEMP_PREFIX + "*"))

@@ -163,9 +163,5 @@ class InvalidReturn(TipdeskError):
         )
 
 
-class OperationCancelled(Cancelled):
-    """The person stopped a long operation; nothing half-done was kept."""
-
-
 class BackupDamaged(CheckFailed):
     """A backup file is cut short, altered, or not a tipdesk backup at all."""

@@ -57,11 +57,11 @@ from models import utcnow
 from tipdesk.errors import (
     AccountRevoked,
     BackupDamaged,
+    Cancelled,
     CheckFailed,
     KeyslotsDamaged,
     KeyslotsMissing,
     LocationError,
-    OperationCancelled,
     RegisterTooNew,
     TipdeskError,
     UsageError,
@@ -127,7 +127,7 @@ _REVISION = re.compile(r"^[0-9A-Za-z_]{1,32}$")
 _VERSION = re.compile(r"^[0-9A-Za-z.+_-]{1,32}$")
 
 ProgressFn = Callable[[float, str], None]  # (fraction of the whole operation 0–1, what now)
-KeepGoing = Callable[[], bool]  # False stops the operation (OperationCancelled)
+KeepGoing = Callable[[], bool]  # False stops the operation (Cancelled)
 
 PASSWORDS_NOTE = (
     "A backup keeps the users and passwords that were valid when it was made: a user revoked "
@@ -329,7 +329,7 @@ class _Steps:
 
     def check(self) -> None:
         if not self.alive():
-            raise OperationCancelled("Stopped: nothing was kept, and the register is untouched.")
+            raise Cancelled("Stopped: nothing was kept, and the register is untouched.")
 
 
 class _Tracker(Protocol):
@@ -660,7 +660,7 @@ def _check_database(db_path: Path, key: bytes, manifest: Manifest, report: Check
                     job.join(0.2)
                 steps.at(min(0.95, (time.perf_counter() - started) / expected_seconds))
         if cancelled.is_set():
-            raise OperationCancelled("Stopped: nothing was kept, and the register is untouched.")
+            raise Cancelled("Stopped: nothing was kept, and the register is untouched.")
         results = {job.name: job.result for job in jobs}
         _report_pages(results["pages"], report)
         _report_counts(counts, manifest, report)
@@ -848,7 +848,7 @@ def backup(
     """Write ``NAME-YYYYMMDD-HHMMSS.tipbak`` into ``to_dir``, verify it, then rotate old ones.
 
     Raises ``LocationError`` (missing, read-only or full destination), ``CheckFailed`` (the new
-    backup did not verify: it was deleted) or ``OperationCancelled``; the register itself is never
+    backup did not verify: it was deleted) or ``Cancelled``; the register itself is never
     changed except for the audit event and the "last backup" facts recorded at the end.
     """
     reg.actor.require("backup.run")
@@ -864,7 +864,7 @@ def backup(
         else:  # an unexpected failure: its type only (a message could hold anything)
             reason = f"unexpected {type(exc).__name__}"
         _record(reg, "backup_failed", {"folder": str(folder), "verified": False,
-                                       "stopped": isinstance(exc, OperationCancelled), "reason": reason})
+                                       "stopped": isinstance(exc, Cancelled), "reason": reason})
         if isinstance(exc, OSError):
             raise files.location_error(exc, folder / "backup") from exc
         raise

@@ -27,10 +27,10 @@ from models import Organisation, RegisterMeta, UserAccount, utcnow, vocab
 from models.countries import is_country
 from tipdesk.errors import (
     AccountRevoked,
+    Cancelled,
     KeyslotsDamaged,
     LocationError,
     NotARegister,
-    OperationCancelled,
     RegisterLocked,
     RegisterTooNew,
     UsageError,
@@ -390,7 +390,7 @@ def export_encrypted_copy(
     file) and the same recovery key open it. It is taken inside one read transaction: a
     consistent snapshot even while others write, and it blocks no writer (WAL). Returns the row
     count of every table in that snapshot. ``keep_going`` is called every 100,000 SQLite steps
-    (dozens of times a second); returning False stops the export (``OperationCancelled``). On
+    (dozens of times a second); returning False stops the export (``Cancelled``). On
     any failure the partial copy is removed. ``durable=False`` skips the fsyncs, for a
     temporary copy that is checked and then copied elsewhere.
     """
@@ -431,7 +431,7 @@ def export_encrypted_copy(
             with contextlib.suppress(OSError):
                 p.unlink()
         if stopped:
-            raise OperationCancelled("Stopped: nothing was kept.") from None
+            raise Cancelled("Stopped: nothing was kept.") from None
         if isinstance(exc, OSError):
             raise files.location_error(exc, destination) from exc
         if isinstance(exc, sqlcipher3.OperationalError) and _is_disk_problem(exc):
