@@ -16,7 +16,8 @@ def test_screenshots_render_every_main_view(qtbot, tmp_path, monkeypatch) -> Non
     names = {p.stem for p in files}
     for expected in ("login", "login-wrong-password", "wizard-recovery-key", "admin-users", "locked",
                      "case-list", "case-editor-person", "case-editor-identification", "case-editor-history",
-                     "case-new-duplicate-warning", "case-new-validation"):
+                     "case-new-duplicate-warning", "case-new-validation", "admin-backups", "backup-done",
+                     "backup-folder-missing"):
         assert expected in names
     for path in files:
         image = QImage(str(path))

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from tipdesk import __version__
 from tipdesk.errors import TipdeskError
 from tipdesk.settings import Settings
+from ui.backups import WindowBackups
 from ui.i18n import tr
 from ui.lock import InactivityTimer, ScreenLockWatcher
 from ui.login import LoginDialog
@@ -170,6 +171,7 @@ class MainWindow(QMainWindow):
         self.screen_lock.screen_locked.connect(lambda: self.lock("lock_screen"))
         self.runner.unhandled_failure.connect(lambda exc: error_box(self, exc))
 
+        self.backups = WindowBackups(self, self.runner, self.settings)
         self._build_actions()
         self._build_status_bar()
         self.stack = QStackedWidget(self)
@@ -211,6 +213,7 @@ class MainWindow(QMainWindow):
         self.password_action = QAction(tr("Main", "Change my &password…"), self)
         self.password_action.triggered.connect(self.change_own_password)
         file_menu.addAction(self.password_action)
+        file_menu.addAction(self.backups.action)
         file_menu.addSeparator()
         quit_action = QAction(tr("Main", "&Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -241,6 +244,7 @@ class MainWindow(QMainWindow):
             label.setAccessibleName(name)
             label.setContentsMargins(10, 0, 10, 0)
             bar.addPermanentWidget(label)
+        bar.insertPermanentWidget(0, self.backups.label)
         self.status_register.setText(tr("Main", "Register: {file}").format(file=self.path.name))
         self.status_register.setToolTip(str(self.path))
 
@@ -313,6 +317,7 @@ class MainWindow(QMainWindow):
         self.inactivity.set_timeout(facts.lock_minutes * 60)
         self.inactivity.start()
         self._show_countdown(facts.lock_minutes * 60)
+        self.backups.attach(reg)
         self.unlocked.emit()
         QTimer.singleShot(0, self._after_unlock)
 
@@ -449,6 +454,7 @@ class MainWindow(QMainWindow):
         self.go_menu.clear()
 
     def _show_locked_state(self) -> None:
+        self.backups.detach()
         self.stack.setCurrentWidget(self._locked_view)
         self.nav.hide()
         self.status_user.setText("")
@@ -492,6 +498,7 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> None:
         rows = [
             ("Ctrl+L", tr("Main", "Lock tipdesk now")),
+            ("Ctrl+B", tr("Main", "Back up now")),
             ("Ctrl+1 … Ctrl+6", tr("Main", "Go to a section")),
             ("Ctrl+F", tr("Main", "Search the cases")),
             ("Ctrl+N", tr("Main", "New case")),

@@ -176,9 +176,10 @@ def _take(app: QApplication, out: Path, register: Path | None, username: str | N
             if key == "cases":
                 _case_pictures(shots, window, page, may_edit=made_here)
             elif key == "admin":
-                for index, name in enumerate(("users", "office", "security")):
+                for index, name in enumerate(("users", "office", "security", "backups")):
                     page.tabs.setCurrentIndex(index)
                     shots.save(f"admin-{name}", window)
+                _backup_pictures(shots, window, page, Path(tmp))
             else:
                 shots.save(f"page-{key}", window)
         window.lock("lock")
@@ -190,6 +191,30 @@ def _take(app: QApplication, out: Path, register: Path | None, username: str | N
         window.close()
         app.processEvents()
     return shots.saved
+
+
+def _backup_pictures(shots: Shooter, window: MainWindow, page, folder: Path) -> None:  # noqa: ANN001
+    """Administration → Backups after a backup, and the message a person reads then."""
+    from PySide6.QtWidgets import QMessageBox
+
+    usb = folder / "USB-STICK"
+    tab = page.backups_tab
+    page.tabs.setCurrentWidget(tab)
+    tab.folder.setText(str(usb))  # not plugged in yet
+    tab.back_up_now()
+    wait_until(lambda: any(b.isVisible() for b in window.findChildren(QMessageBox)), 60)
+    box = next(b for b in window.findChildren(QMessageBox) if b.isVisible())
+    shots.save("backup-folder-missing", with_dialog(window, box))
+    box.reject()
+    usb.mkdir(exist_ok=True)
+    tab.back_up_now()
+    wait_until(lambda: any(b.isVisible() for b in tab.findChildren(QMessageBox)), 120)
+    box = next(b for b in tab.findChildren(QMessageBox) if b.isVisible())
+    settle(300)
+    shots.save("backup-done", with_dialog(window, box))
+    box.accept()
+    wait_until(lambda: "verified" in tab.status.text())
+    shots.save("admin-backups-after", window)
 
 
 def _show(widget: QWidget) -> None:

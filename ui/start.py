@@ -6,7 +6,6 @@ last verified backup known to this computer is shown.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Slot
@@ -31,16 +30,24 @@ from ui.widgets import heading
 
 
 def backup_note(settings: Settings, path: Path) -> str:
-    """'Last verified backup: …' for ``path``, in plain words."""
-    notes = settings.registers.get(str(Path(path).resolve()))
-    if notes is None or not notes.last_verified_backup_at:
-        return tr("Start", "No verified backup of this register is known on this computer.")
-    try:
-        when = dt.datetime.fromisoformat(notes.last_verified_backup_at.replace("Z", "+00:00"))
-        shown = when.astimezone().strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        shown = notes.last_verified_backup_at
-    return tr("Start", "Last verified backup: {when}").format(when=shown)
+    """'Last verified backup: …' for ``path``, in plain words, with the reminder when one is due
+    and a word when the backup folder is not there (e.g. the USB stick is not plugged in)."""
+    from tipdesk.vault.backup import status_before_unlock
+
+    status = status_before_unlock(path, settings=settings)
+    if status.last_at is None:
+        text = tr("Start", "No verified backup of this register is known on this computer.")
+    else:
+        shown = status.last_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        text = tr("Start", "Last verified backup: {when}").format(when=shown)
+        if status.destination:
+            text += " " + tr("Start", "to {folder}").format(folder=status.destination)
+    if status.state == "overdue":
+        text += ". " + tr("Start", "That is more than {n} days ago: please make a new backup today.").format(
+            n=status.remind_after_days)
+    if status.destination_problem:
+        text += " " + status.destination_problem
+    return text
 
 
 class StartDialog(QDialog):
@@ -77,15 +84,18 @@ class StartDialog(QDialog):
         self.open_button.setDefault(True)
         self.browse_button = QPushButton(tr("Start", "Open &another…"), self)
         self.create_button = QPushButton(tr("Start", "&Create a new register…"), self)
+        self.restore_button = QPushButton(tr("Start", "Restore from a &backup…"), self)
         self.quit_button = QPushButton(tr("Start", "&Quit"), self)
-        for b in (self.open_button, self.browse_button, self.create_button, self.quit_button):
+        for b in (self.open_button, self.browse_button, self.create_button, self.restore_button,
+                  self.quit_button):
             b.setAccessibleName(b.text().replace("&", "").rstrip("…"))
             row.addWidget(b)
-        row.insertStretch(3, 1)
+        row.insertStretch(4, 1)
         box.addLayout(row)
         self.open_button.clicked.connect(self.open_selected)
         self.browse_button.clicked.connect(self.browse)
         self.create_button.clicked.connect(self.create)
+        self.restore_button.clicked.connect(self.restore_backup)
         self.quit_button.clicked.connect(self.reject)
         self.recent.currentRowChanged.connect(self._selection_changed)
         self.recent.itemActivated.connect(lambda _i: self.open_selected())
@@ -142,3 +152,29 @@ class StartDialog(QDialog):
             self.created = wizard.created
             self.path = wizard.created.register.path
             self.accept()
+
+    @Slot()
+    def restore_backup(self) -> None:
+        """Restore a backup as a register (a new one, or replacing one, which is moved aside)."""
+        from ui.backups import RestoreFlow
+
+        selected = self._selected_path()
+        self.restore_flow = RestoreFlow(self.runner, self, self._restored)
+        self.restore_flow.start(selected.parent if selected is not None else None)
+
+    def _restored(self, path: Path) -> None:
+        """Show the restored register first in the list, selected, ready to open."""
+        self.settings = Settings.load()
+        text = str(path.resolve())
+        for row in range(self.recent.count()):
+            if self.recent.item(row).data(Qt.ItemDataRole.UserRole) == text:
+                self.recent.takeItem(row)
+                break
+        if self.recent.count() == 1 and self.recent.item(0).data(Qt.ItemDataRole.UserRole) is None:
+            self.recent.clear()  # the "None yet" line
+        item = QListWidgetItem(text)
+        item.setData(Qt.ItemDataRole.UserRole, text)
+        self.recent.insertItem(0, item)
+        self.recent.setCurrentRow(0)
+        self._selection_changed(0)
+        self.recent.setFocus()

@@ -47,7 +47,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import sqlcipher3
 from sqlalchemy.exc import SQLAlchemyError
@@ -85,6 +85,9 @@ from tipdesk.vault.register import (
     set_meta,
     software_version,
 )
+
+if TYPE_CHECKING:
+    from tipdesk.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -817,8 +820,11 @@ def _unlock(slots: KeyslotFile, credentials: Credentials) -> tuple[bytes, str | 
 
 # --- making a backup ------------------------------------------------------------------------------
 
-def destination_problem(folder: Path | str) -> str:
-    """A plain sentence when ``folder`` cannot take a backup now, else ''."""
+def destination_problem(folder: Path | str, *, probe: bool = True) -> str:
+    """A plain sentence when ``folder`` cannot take a backup now, else ''.
+
+    ``probe=False`` only looks whether the folder is there (for reminders: nothing is written).
+    """
     if not str(folder).strip():
         return "No backup folder has been chosen yet."
     folder = Path(folder).expanduser()
@@ -830,6 +836,8 @@ def destination_problem(folder: Path | str) -> str:
         )
     if not folder.is_dir():
         return f"{folder} is a file, not a folder: choose a folder for the backups."
+    if not probe:
+        return ""
     try:
         files.check_writable_directory(folder)
     except LocationError as exc:
@@ -1218,11 +1226,12 @@ def status(reg: Register, now: dt.datetime | None = None) -> BackupStatus:
     return reminder(_parse_iso(last), destination, days, now)
 
 
-def status_before_unlock(register_path: Path, now: dt.datetime | None = None) -> BackupStatus:
+def status_before_unlock(register_path: Path, now: dt.datetime | None = None,
+                         settings: Settings | None = None) -> BackupStatus:
     """The backup reminder for the start screen, from this computer's settings (no key needed)."""
     from tipdesk.settings import Settings
 
-    notes = Settings.load().registers.get(str(Path(register_path).resolve()))
+    notes = (settings or Settings.load()).registers.get(str(Path(register_path).resolve()))
     if notes is None:
         return reminder(None, "", DEFAULT_REMIND_AFTER_DAYS, now)
     return reminder(_parse_iso(notes.last_verified_backup_at), notes.backup_destination,
@@ -1230,19 +1239,21 @@ def status_before_unlock(register_path: Path, now: dt.datetime | None = None) ->
 
 
 def _parse_iso(text: str | None) -> dt.datetime | None:
+    """A UTC moment written by tipdesk ('…Z' or '…+00:00'); None when absent or malformed."""
     if not text:
         return None
     try:
-        return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def reminder(last_at: dt.datetime | None, destination: str, remind_after_days: int,
              now: dt.datetime | None = None) -> BackupStatus:
     """The reminder state and a plain sentence (pure, apart from looking at the folder)."""
     now = now or utcnow()
-    problem = destination_problem(destination) if destination else ""
+    problem = destination_problem(destination, probe=False) if destination else ""
     if last_at is None:
         state = "never"
         sentence = ("No backup of this register has been made yet. Make one now, onto a USB stick "

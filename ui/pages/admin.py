@@ -1,4 +1,5 @@
-"""Administration: users (add, revoke, reset password, change role), office details, lock timeout.
+"""Administration: users (add, revoke, reset password, change role), office details, lock timeout,
+backups.
 
 Every action goes through a core service that checks ``user.manage`` or ``settings.manage`` and
 writes the audit event; this page only mirrors those permissions.
@@ -30,6 +31,7 @@ from tipdesk.security import accounts
 from tipdesk.services import office as office_service
 from tipdesk.services.drafts import DraftInfo
 from tipdesk.vault.register import Register
+from ui.backups import BackupsTab
 from ui.dialogs import AddUserDialog, PasswordDialog, RoleDialog
 from ui.i18n import tr
 from ui.item_models import UsersModel
@@ -85,6 +87,8 @@ class AdminPage(Page):
         self.tabs.addTab(self._users_tab(), tr("Admin", "&Users"))
         self.tabs.addTab(self._office_tab(), tr("Admin", "&Office"))
         self.tabs.addTab(self._security_tab(), tr("Admin", "&Security"))
+        self.backups_tab = BackupsTab(reg, runner, self)
+        self.tabs.addTab(self.backups_tab, tr("Admin", "&Backups"))
         box.addWidget(self.tabs)
         box.addWidget(self.status)
         self._office_loaded: dict[str, str] = {}
