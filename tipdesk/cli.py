@@ -720,7 +720,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "(for timing start-up)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     # One function per area adds its commands (keeps areas apart when they grow).
-    for add_commands in (_register_commands, _demo_commands, _returns_commands, _shelter_commands, _backup_commands, _gui_commands):
+    for add_commands in (_register_commands, _demo_commands, _returns_commands, _shelter_commands,
+                         _backup_commands, _gui_commands):
         add_commands(sub)
     return parser
 
