@@ -16,12 +16,15 @@ is ever used), stored members only, bounded sizes, CRC and SHA-256 of every memb
 manifest is checked against the encrypted database itself (register id, schema revision, row
 counts, audit head), which SQLCipher authenticates page by page.
 
-Writing: the copy goes to a private (0700) temporary folder beside the register, the archive to a
-hidden ``.part`` name in the destination; the archive is then read back, its database extracted
-(still encrypted) and checked in full — ``PRAGMA integrity_check``, ``cipher_integrity_check``,
-the audit chain, row counts equal to the source's snapshot — and only then renamed to its final
+Writing: ``sqlcipher_export`` into a private (0700) temporary folder beside the register, in one
+read snapshot. While ``PRAGMA integrity_check``, ``cipher_integrity_check`` and the audit chain
+run on that copy (each on its own connection and thread), the archive is written under a hidden
+``.part`` name in the destination and read back like any backup — structure, manifest, the
+SHA-256 of every member — so its database member is, byte for byte, the copy being checked; the
+copy's row counts must equal the source snapshot's. Only then is the file renamed to its final
 name. A crash or a failed check never leaves a half backup that looks valid, and never touches
-the register.
+the register. ``verify_backup`` and ``restore`` extract the (still encrypted) database from a
+file and run the same checks.
 
 No Qt here: the window calls these functions from its operation runner with ``progress`` and
 ``keep_going`` callbacks.
