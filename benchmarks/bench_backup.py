@@ -26,9 +26,9 @@ PASSWORD = "benchmark-password"
 CASES = 100_000
 QUICK_CASES = 5_000
 NOTES = """
-The register is the `tipdesk demo` register of 100,000 cases (what the demo generator writes
-today: persons, cases, status histories, routes, screenings, referrals, justice stages), plus a
-valid audit chain of one event per case appended by the benchmark (the generator writes in bulk
+The register is the `tipdesk demo` register of 100,000 cases (everything the demo generator
+writes: persons, cases and their histories, shelter stays, services, follow-ups…), plus a valid
+audit chain of one event per case appended by the benchmark (the generator writes in bulk
 without auditing; a real register audits every change). *backup* is `tipdesk backup` end to
 end: `sqlcipher_export` in one read snapshot, the zip written (fsync) and read back with
 SHA-256, and the copy checked in full — `integrity_check`, `cipher_integrity_check` and the
