@@ -96,7 +96,9 @@ class FollowUp(Base):
             name="scores",
         ),
         Index("ix_followup_case", "case_id", "due_date"),
-        Index("ix_followup_queue", "status", "due_date"),
-        Index("ix_followup_done", "done_date"),
+        # The work queues (status, due date, then id: their order) — and, with the other
+        # columns a period's follow-up figures read, the dashboard without any table row.
+        Index("ix_followup_queue", "status", "due_date", "id", "done_date", "cancelled_on", "case_id"),
+        Index("ix_followup_done", "done_date", "status", "due_date", "cancelled_on", "case_id"),
         Index("ix_followup_plan", "plan_id"),
     )

@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -68,12 +68,15 @@ def _check(cancel: CancelCheck | None) -> None:
         raise Cancelled("Preparing the return was cancelled; nothing was written.")
 
 
-def _sorted_unique(values: list[str] | None) -> tuple[str, ...]:
-    return tuple(sorted(set(values or ())))
+@functools.lru_cache(maxsize=8192)
+def _sorted_unique(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Each value once, sorted (the values come from ``_json_list``: few distinct tuples, cached)."""
+    return tuple(sorted(set(values)))
 
 
-def _unique_in_order(values: list[str] | None) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(values or ()))
+@functools.lru_cache(maxsize=8192)
+def _unique_in_order(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
 
 
 def compute_return(
@@ -142,10 +145,7 @@ def compute_return(
         in_scope: dict[int, tuple] = {}
         eve = period.day_before_start
         for row in sql(
-            "SELECT c.id, c.case_number, c.registration_date, c.identified_by_org_id, c.self_referral, "
-            "c.exploitation, c.labour_industry, c.sex_exploitation, c.methods_of_control, "
-            "c.relationship_to_trafficker, c.scope, c.consent_data_sharing, p.gender, p.birth_date, "
-            "p.estimated_age, p.age_estimated_on, p.citizenships, p.id "
+            f"SELECT {CASE_COLUMNS_SQL} "
             "FROM temp.tipreturn_candidates k JOIN case_file c ON c.id = k.case_id "
             "JOIN person p ON p.id = c.person_id WHERE c.registration_date <= ?",
             (e_text,),
@@ -182,6 +182,43 @@ def compute_return(
                      software_version=software_version, report=report, cancel=cancel)
 
 
+FollowUpRow = tuple[int, str, "str | None", "str | None", str]  # case id, due, done, cancelled (ISO), status
+
+
+def count_followups(rows: Iterable[FollowUpRow], in_scope: Container[int], period: Period
+                    ) -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
+    """Per case in scope: follow-ups due in the period, done in it, overdue at its end
+    (LineList ``followups_due``, ``followups_done``, ``followups_overdue``), from raw rows."""
+    E = period.end
+    day = dt.date.fromisoformat
+    due: dict[int, int] = defaultdict(int)
+    done: dict[int, int] = defaultdict(int)
+    overdue: dict[int, int] = defaultdict(int)
+    # The verdicts depend on the four values only, and a year's follow-ups share most of them.
+    verdicts: dict[tuple, tuple[bool, bool, bool]] = {}
+    for case_id, due_text, done_text, cancelled_text, status in rows:
+        if case_id not in in_scope:
+            continue
+        key = (due_text, done_text, cancelled_text, status)
+        verdict = verdicts.get(key)
+        if verdict is None:
+            due_date = day(due_text)
+            done_date = day(done_text) if done_text else None
+            cancelled_on = day(cancelled_text) if cancelled_text else None
+            verdict = verdicts[key] = (
+                counting.followup_due_in(due_date, cancelled_on, status, period),
+                counting.followup_done_in(done_date, period),
+                counting.followup_overdue_at(due_date, done_date, cancelled_on, status, E),
+            )
+        if verdict[0]:
+            due[case_id] += 1
+        if verdict[1]:
+            done[case_id] += 1
+        if verdict[2]:
+            overdue[case_id] += 1
+    return due, done, overdue
+
+
 def _activity(sql, in_scope: dict, period: Period, cancel: CancelCheck | None):
     """Services received, follow-ups due/done/overdue, active plans and justice stages per case."""
     S, E = period.start, period.end
@@ -199,26 +236,12 @@ def _activity(sql, in_scope: dict, period: Period, cancel: CancelCheck | None):
             services[case_id].add(service_type)
     _check(cancel)
 
-    due: dict[int, int] = defaultdict(int)
-    done: dict[int, int] = defaultdict(int)
-    overdue: dict[int, int] = defaultdict(int)
-    for case_id, due_text, done_text, cancelled_text, status in sql(
+    due, done, overdue = count_followups(sql(
         f"SELECT t.case_id, due_date, done_date, cancelled_on, status FROM followup t {join} "
         "WHERE (due_date BETWEEN ? AND ? OR done_date BETWEEN ? AND ? "
         "OR (due_date < ? AND (done_date IS NULL OR done_date > ?)))",
         (s_text, e_text, s_text, e_text, e_text, e_text),
-    ):
-        if case_id not in in_scope:
-            continue
-        due_date = day(due_text)
-        done_date = day(done_text) if done_text else None
-        cancelled_on = day(cancelled_text) if cancelled_text else None
-        if counting.followup_due_in(due_date, cancelled_on, status, period):
-            due[case_id] += 1
-        if counting.followup_done_in(done_date, period):
-            done[case_id] += 1
-        if counting.followup_overdue_at(due_date, done_date, cancelled_on, status, E):
-            overdue[case_id] += 1
+    ), in_scope, period)
     _check(cancel)
 
     active_plan: set[int] = set()
@@ -246,7 +269,6 @@ def _assemble(sql, in_scope, case_history, status_history, services, due, done, 
               report: Progress, cancel: CancelCheck | None) -> PreparedReturn:
     """Line rows (checked against the standard's picklists), stays, facilities, tables, meta."""
     S, E = period.start, period.end
-    day = dt.date.fromisoformat
     problems: list[FieldProblem] = []
     names: dict[int, tuple[str, str]] = {}
     if linkage_key:
@@ -262,85 +284,21 @@ def _assemble(sql, in_scope, case_history, status_history, services, due, done, 
     report(45, "Building the line list")
     line_rows: list[LineRow] = []
     key_of: dict[int, str] = {}
-    picklists = spec.PICKLISTS
-    for case_id, row in in_scope.items():
-        (_, number, registered, org_id, self_referral, exploitation, labour, sex_expl, control,
-         relationship, scope, consent, gender, birth, est_age, est_on, citizenships, pid) = row
-        registered = day(registered)
-        birth = day(birth) if birth else None
-        est_on = day(est_on) if est_on else None
-        exploitation, sex_expl, control, citizenships = (
-            _json_list(exploitation), _json_list(sex_expl), _json_list(control), _json_list(citizenships))
-        here: list[str] = []
-        entry = counting.entry_on(status_history.get(case_id, ()), E)
-        if entry is None:
-            here.append("has no trafficking status on or before the period end")
-            entry = ("", None)
-        status, decided_by = entry
-        history = case_history.get(case_id) or [(registered, 0, "Active")]
-        case_status = counting.status_on(history, E) or "Active"
-        age = counting.age_at(registered, birth, est_age, est_on)
-        # Quick test first; the per-column messages are built only for a bad case.
-        if not (_ALLOWED_STATUS.issuperset((status,)) and (not decided_by or decided_by in _ALLOWED_DECIDED)
-                and _ALLOWED_COUNTRY.issuperset(citizenships) and scope in _ALLOWED_SCOPE
-                and _ALLOWED_EXPL.issuperset(exploitation) and (not labour or labour in _ALLOWED_LABOUR)
-                and _ALLOWED_SEXEXPL.issuperset(sex_expl) and _ALLOWED_CONTROL.issuperset(control)
-                and (not relationship or relationship in _ALLOWED_REL)
-                and _ALLOWED_SERVICE.issuperset(services.get(case_id, ()))
-                and _ALLOWED_JUSTICE.issuperset(justice.get(case_id, ())) and case_status in _ALLOWED_CASE):
-            values = {
-                "status": (status,) if status else (), "status_decided_by": (decided_by,) if decided_by else (),
-                "citizenship": tuple(citizenships), "scope": (scope,), "exploitation": tuple(exploitation),
-                "labour_industry": (labour,) if labour else (), "sex_exploitation": tuple(sex_expl),
-                "methods_of_control": tuple(control),
-                "relationship_to_trafficker": (relationship,) if relationship else (),
-                "services_in_period": tuple(services.get(case_id, ())),
-                "justice_in_period": tuple(justice.get(case_id, ())), "case_status": (case_status,),
-            }
-            for column, found in values.items():
-                bad = [v for v in found if v not in picklists[column]]
-                if bad:
-                    here.append(f"{column.replace('_', ' ')} {', '.join(repr(b) for b in bad)} is not a value "
-                                "TIP-RETURN/1 allows")
-        org_type = org_types.get(org_id) if org_id is not None else None
-        ident = counting.identified_by(org_type, bool(self_referral))
-        if ident not in spec.IDENTIFIED_BY:
-            here.append(f"the identifying organisation has the type {ident!r}, which is not an HTCDS org_Type")
-        if age is not None and not 0 <= age <= 150:
-            here.append(f"the age at registration comes out as {age}: check the birth date or estimated age")
-        if here:
-            problems.extend(FieldProblem(number, f"Case {number}: {p}.") for p in here)
-            continue
-        key = keys.case_key(office_secret, case_id)
-        key_of[case_id] = key
+    activity = Activity(services, due, done, overdue, active_plan, justice)
+
+    def person_key(consent: bool, pid: int, birth: dt.date | None) -> str:
         family, given = names.get(pid, ("", ""))
-        line_rows.append(LineRow(
-            case_key=key,
-            person_key=keys.person_key(linkage_key, bool(consent), family, given, birth),
-            registered=registered,
-            identified_in_period=registered in period,
-            status=status,
-            status_decided_by=decided_by or "",
-            sex=counting.sex_of_gender(gender),
-            age_group=counting.age_group(age),
-            age=age,
-            citizenship=_unique_in_order(citizenships),
-            scope=scope,
-            exploitation=_sorted_unique(exploitation),
-            labour_industry=labour or "",
-            sex_exploitation=_sorted_unique(sex_expl),
-            methods_of_control=_sorted_unique(control),
-            relationship_to_trafficker=relationship or "",
-            identified_by=ident,
-            services_in_period=tuple(sorted(services.get(case_id, ()))),
-            followups_due=due.get(case_id, 0),
-            followups_done=done.get(case_id, 0),
-            followups_overdue=overdue.get(case_id, 0),
-            active_followup=case_id in active_plan,
-            justice_in_period=tuple(sorted(justice.get(case_id, ()))),
-            case_status=case_status,
-            closed=counting.closure_date(history, period),
-        ))
+        return keys.person_key(linkage_key, consent, family, given, birth)
+
+    for case_id, row in in_scope.items():
+        key = keys.case_key(office_secret, case_id)
+        built, here = build_line_row(row, status_history.get(case_id, ()), case_history.get(case_id),
+                                     period, org_types, activity, case_key=key, person_key=person_key)
+        if built is None:
+            problems.extend(FieldProblem(row[1], f"Case {row[1]}: {p}.") for p in here)
+            continue
+        key_of[case_id] = key
+        line_rows.append(built)
     names.clear()
     if problems:
         raise ValidationError(problems)
@@ -349,35 +307,9 @@ def _assemble(sql, in_scope, case_history, status_history, services, due, done, 
 
     report(60, "Shelter stays and facilities")  # few rows: the ORM's typed values are fine here
     cutoff = generated_at.astimezone(dt.UTC).date()
-    stay_rows: list[StayRow] = []
-    stay_facilities: set[str] = set()
-    for case_id, code, admitted, discharged, reason in session.execute(
-        select(Stay.case_id, Facility.code, Stay.admitted, Stay.discharged, Stay.discharge_reason)
-        .join(Facility, Facility.id == Stay.facility_id)
-        .where(Stay.admitted <= E, or_(Stay.discharged.is_(None), Stay.discharged >= S))
-    ):
-        if discharged is not None and discharged > cutoff:
-            # Still placed on the day the return is made: a discharge date in the future is a plan.
-            discharged, reason = None, None
-        if reason and reason not in spec.PICKLISTS["discharge_reason"]:
-            raise ValidationError([FieldProblem("stay", f"A stay in {code} has the discharge reason "
-                                                f"{reason!r}, which TIP-RETURN/1 does not allow.")])
-        key = key_of.get(case_id) or keys.case_key(office_secret, case_id)
-        stay_rows.append(StayRow(key, clean_code(code), admitted, discharged, reason or ""))
-        stay_facilities.add(clean_code(code))
-    stay_rows.sort(key=StayRow.sort_key)
-
-    facility_rows = []
-    for code, name, capacity, child_friendly, active, opened, closed in session.execute(
-        select(Facility.code, Facility.name, Facility.capacity, Facility.child_friendly,
-               Facility.active, Facility.opened_on, Facility.closed_on)
-    ):
-        code = clean_code(code)
-        active_in_period = (opened is None or opened <= E) and (closed is None or closed >= S) and (
-            active or closed is not None)
-        if active_in_period or code in stay_facilities:
-            facility_rows.append(FacilityRow(code, name, int(capacity or 0), bool(child_friendly)))
-    facility_rows.sort(key=lambda f: f.facility)
+    stay_rows = read_stays(session, period, cutoff,
+                           lambda case_id: key_of.get(case_id) or keys.case_key(office_secret, case_id))
+    facility_rows = read_facilities(session, period, {r.facility for r in stay_rows})
     _check(cancel)
 
     report(70, "Computing the tables")
@@ -390,6 +322,158 @@ def _assemble(sql, in_scope, case_history, status_history, services, due, done, 
         stay_count=len(stay_rows),
     )
     return PreparedReturn(meta, tuple(line_rows), tuple(stay_rows), tuple(facility_rows), table_map, preparer)
+
+
+def read_stays(session: Session, period: Period, cutoff: dt.date, case_key: Callable[[int], str]) -> list[StayRow]:
+    """The ``Stays`` rows of a period (stays overlapping it), sorted; a discharge after
+    ``cutoff`` (the day the return is made) is a plan, so that stay is still open."""
+    S, E = period.start, period.end
+    stay_rows: list[StayRow] = []
+    for case_id, code, admitted, discharged, reason in session.execute(
+        select(Stay.case_id, Facility.code, Stay.admitted, Stay.discharged, Stay.discharge_reason)
+        .join(Facility, Facility.id == Stay.facility_id)
+        .where(Stay.admitted <= E, or_(Stay.discharged.is_(None), Stay.discharged >= S))
+    ):
+        if discharged is not None and discharged > cutoff:
+            # Still placed on the day the return is made: a discharge date in the future is a plan.
+            discharged, reason = None, None
+        if reason and reason not in spec.PICKLISTS["discharge_reason"]:
+            raise ValidationError([FieldProblem("stay", f"A stay in {code} has the discharge reason "
+                                                f"{reason!r}, which TIP-RETURN/1 does not allow.")])
+        stay_rows.append(StayRow(case_key(case_id), clean_code(code), admitted, discharged, reason or ""))
+    stay_rows.sort(key=StayRow.sort_key)
+    return stay_rows
+
+
+def read_facilities(session: Session, period: Period, with_stays: Container[str]) -> list[FacilityRow]:
+    """The ``Facilities`` rows: every facility active in the period or with a stay in it, by code."""
+    S, E = period.start, period.end
+    facility_rows = []
+    for code, name, capacity, child_friendly, active, opened, closed in session.execute(
+        select(Facility.code, Facility.name, Facility.capacity, Facility.child_friendly,
+               Facility.active, Facility.opened_on, Facility.closed_on)
+    ):
+        code = clean_code(code)
+        active_in_period = (opened is None or opened <= E) and (closed is None or closed >= S) and (
+            active or closed is not None)
+        if active_in_period or code in with_stays:
+            facility_rows.append(FacilityRow(code, name, int(capacity or 0), bool(child_friendly)))
+    facility_rows.sort(key=lambda f: f.facility)
+    return facility_rows
+
+
+CASE_COLUMNS_SQL = (
+    "c.id, c.case_number, c.registration_date, c.identified_by_org_id, c.self_referral, "
+    "c.exploitation, c.labour_industry, c.sex_exploitation, c.methods_of_control, "
+    "c.relationship_to_trafficker, c.scope, c.consent_data_sharing, p.gender, p.birth_date, "
+    "p.estimated_age, p.age_estimated_on, p.citizenships, p.id"
+)
+"""The columns of a case that ``build_line_row`` takes, in its order (``c`` case, ``p`` person)."""
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What cases did in a period, by case id: services received, follow-ups due, done and
+    overdue at its end, an active plan at its end, justice stages (LineList columns)."""
+
+    services: Mapping[int, Iterable[str]]
+    due: Mapping[int, int]
+    done: Mapping[int, int]
+    overdue: Mapping[int, int]
+    active_plan: Container[int]
+    justice: Mapping[int, Iterable[str]]
+
+    @staticmethod
+    def none() -> Activity:
+        return Activity({}, {}, {}, {}, frozenset(), {})
+
+
+def build_line_row(
+    row: tuple, status_entries: Iterable[tuple[dt.date, int, tuple[str, str | None]]],
+    case_entries: list[tuple[dt.date, int, str]] | None, period: Period, org_types: Mapping[int, str],
+    activity: Activity, *, case_key: str, person_key: Callable[[bool, int, dt.date | None], str],
+) -> tuple[LineRow | None, list[str]]:
+    """One case's LineList row for ``period`` from its raw values (``CASE_COLUMNS_SQL``), its
+    trafficking-status entries ``(date, id, (status, decided_by))`` and case-status entries up to
+    the period end; or None and why the standard does not allow it (one phrase per problem)."""
+    E = period.end
+    day = dt.date.fromisoformat
+    picklists = spec.PICKLISTS
+    (case_id, _number, registered, org_id, self_referral, exploitation, labour, sex_expl, control,
+     relationship, scope, consent, gender, birth, est_age, est_on, citizenships, pid) = row
+    registered = day(registered)
+    birth = day(birth) if birth else None
+    est_on = day(est_on) if est_on else None
+    exploitation, sex_expl, control, citizenships = (
+        _json_list(exploitation), _json_list(sex_expl), _json_list(control), _json_list(citizenships))
+    services = activity.services.get(case_id, ())
+    justice = activity.justice.get(case_id, ())
+    here: list[str] = []
+    entry = counting.entry_on(status_entries, E)
+    if entry is None:
+        here.append("has no trafficking status on or before the period end")
+        entry = ("", None)
+    status, decided_by = entry
+    history = case_entries or [(registered, 0, "Active")]
+    case_status = counting.status_on(history, E) or "Active"
+    age = counting.age_at(registered, birth, est_age, est_on)
+    # Quick test first; the per-column messages are built only for a bad case.
+    if not (_ALLOWED_STATUS.issuperset((status,)) and (not decided_by or decided_by in _ALLOWED_DECIDED)
+            and _ALLOWED_COUNTRY.issuperset(citizenships) and scope in _ALLOWED_SCOPE
+            and _ALLOWED_EXPL.issuperset(exploitation) and (not labour or labour in _ALLOWED_LABOUR)
+            and _ALLOWED_SEXEXPL.issuperset(sex_expl) and _ALLOWED_CONTROL.issuperset(control)
+            and (not relationship or relationship in _ALLOWED_REL)
+            and _ALLOWED_SERVICE.issuperset(services)
+            and _ALLOWED_JUSTICE.issuperset(justice) and case_status in _ALLOWED_CASE):
+        values = {
+            "status": (status,) if status else (), "status_decided_by": (decided_by,) if decided_by else (),
+            "citizenship": tuple(citizenships), "scope": (scope,), "exploitation": tuple(exploitation),
+            "labour_industry": (labour,) if labour else (), "sex_exploitation": tuple(sex_expl),
+            "methods_of_control": tuple(control),
+            "relationship_to_trafficker": (relationship,) if relationship else (),
+            "services_in_period": tuple(services),
+            "justice_in_period": tuple(justice), "case_status": (case_status,),
+        }
+        for column, found in values.items():
+            bad = [v for v in found if v not in picklists[column]]
+            if bad:
+                here.append(f"{column.replace('_', ' ')} {', '.join(repr(b) for b in bad)} is not a value "
+                            "TIP-RETURN/1 allows")
+    org_type = org_types.get(org_id) if org_id is not None else None
+    ident = counting.identified_by(org_type, bool(self_referral))
+    if ident not in spec.IDENTIFIED_BY:
+        here.append(f"the identifying organisation has the type {ident!r}, which is not an HTCDS org_Type")
+    if age is not None and not 0 <= age <= 150:
+        here.append(f"the age at registration comes out as {age}: check the birth date or estimated age")
+    if here:
+        return None, here
+    return LineRow(
+        case_key=case_key,
+        person_key=person_key(bool(consent), pid, birth),
+        registered=registered,
+        identified_in_period=registered in period,
+        status=status,
+        status_decided_by=decided_by or "",
+        sex=counting.sex_of_gender(gender),
+        age_group=counting.age_group(age),
+        age=age,
+        citizenship=_unique_in_order(citizenships),
+        scope=scope,
+        exploitation=_sorted_unique(exploitation),
+        labour_industry=labour or "",
+        sex_exploitation=_sorted_unique(sex_expl),
+        methods_of_control=_sorted_unique(control),
+        relationship_to_trafficker=relationship or "",
+        identified_by=ident,
+        services_in_period=tuple(sorted(services)),
+        followups_due=activity.due.get(case_id, 0),
+        followups_done=activity.done.get(case_id, 0),
+        followups_overdue=activity.overdue.get(case_id, 0),
+        active_followup=case_id in activity.active_plan,
+        justice_in_period=tuple(sorted(justice)),
+        case_status=case_status,
+        closed=counting.closure_date(history, period),
+    ), []
 
 
 @functools.lru_cache(maxsize=8192)
@@ -405,3 +489,6 @@ def clean_code(code: str) -> str:
     from exports.returns.cells import clean_text
 
     return clean_text(code).strip()
+
+
+json_list = _json_list  # the same cached parser, for the dashboard's trends

@@ -42,6 +42,11 @@ class _Grid:
         return Table(sheet, GRID_COLUMNS[:], tuple(rows))
 
 
+def t2_categories(exploitation: Iterable[str]) -> set[str]:
+    """The T2 rows a victim counts in: each UNODC category of its forms of exploitation, once."""
+    return {_CATEGORY_OF_TYPE.get(t, vocab.OTHER_EXPLOITATION) for t in exploitation}
+
+
 def _scope_row(scope: str) -> str:
     return scope if scope in ("Domestic", "Transnational") else "Scope unknown"
 
@@ -53,8 +58,7 @@ def grid_tables(rows: Iterable[LineRow]) -> dict[str, Table]:
     victims = [r for r in identified if r.is_victim]
     t1 = Counter((r.status, r.sex, r.age_group) for r in identified)
     t1.update((spec.TOTAL, r.sex, r.age_group) for r in identified)
-    t2 = Counter((c, r.sex, r.age_group) for r in victims
-                 for c in {_CATEGORY_OF_TYPE.get(t, vocab.OTHER_EXPLOITATION) for t in r.exploitation})
+    t2 = Counter((c, r.sex, r.age_group) for r in victims for c in t2_categories(r.exploitation))
     t2.update(("Total victims", r.sex, r.age_group) for r in victims)
     t3 = Counter((r.citizenship[0] if r.citizenship else "Unknown", r.sex, r.age_group) for r in victims)
     t3.update((_scope_row(r.scope), r.sex, r.age_group) for r in victims)

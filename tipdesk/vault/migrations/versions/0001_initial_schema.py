@@ -405,9 +405,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('followup', schema=None) as batch_op:
         batch_op.create_index('ix_followup_case', ['case_id', 'due_date'], unique=False)
-        batch_op.create_index('ix_followup_done', ['done_date'], unique=False)
+        batch_op.create_index('ix_followup_done', ['done_date', 'status', 'due_date', 'cancelled_on', 'case_id'], unique=False)
         batch_op.create_index('ix_followup_plan', ['plan_id'], unique=False)
-        batch_op.create_index('ix_followup_queue', ['status', 'due_date'], unique=False)
+        batch_op.create_index('ix_followup_queue', ['status', 'due_date', 'id', 'done_date', 'cancelled_on', 'case_id'], unique=False)
 
     for statement in _SEARCH_INDEX + _AUDIT_GUARDS:
         op.execute(statement)

@@ -1,0 +1,432 @@
+"""The dashboard's figures, computed by the return's own code for the same period.
+
+Nothing here counts by rules of its own. For a period P:
+
+- persons identified (by sex and age group, form of exploitation, citizenship, identifying
+  organisation) are T1–T4 of TIP-RETURN/1: the LineList rows of the cases registered in P,
+  built by ``prepare.build_line_row`` and tabled by ``tables.grid_tables`` — T1–T4 count only
+  cases identified in the period, so these rows give exactly the return's tables;
+- shelter figures are T5 from ``prepare.read_stays``/``read_facilities`` and
+  ``tables.shelter_table``; occupancy over time is ``counting.occupied_at_end`` on single days;
+- follow-ups due, done and overdue are ``prepare.count_followups`` over the cases in scope
+  (``counting.case_in_scope``): the sums of the LineList columns ``followups_due``,
+  ``followups_done``, ``followups_overdue``, and the first three rows of T7 (cases);
+- trends are the same for each of the last eight quarters.
+
+It reads only what those figures need (cases registered in the window of the eight quarters,
+the follow-ups of the period, the stays), never a name, and never writes anything.
+
+**Periods that have not ended.** A return is refused for them (its statuses are those of the
+period's last day). The dashboard counts such a period *up to today*: the period from its first
+day to today, statuses as they are today, a discharge dated after today counted as a plan (as
+the return does). The figures are marked provisional; once the period has ended they are the
+return's. A period that has not started yet is refused.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from exports.returns import spec, tables
+from exports.returns.prepare import (
+    CASE_COLUMNS_SQL,
+    Activity,
+    build_line_row,
+    count_followups,
+    json_list,
+    read_facilities,
+    read_stays,
+)
+from exports.returns.spec import LineRow, Table
+from tipdesk import counting
+from tipdesk.counting import Period
+from tipdesk.errors import Cancelled, UsageError
+from tipdesk.vault.register import Register
+
+TREND_QUARTERS = 8
+MAX_OCCUPANCY_POINTS = 60
+CancelCheck = Callable[[], bool]
+Progress = Callable[[int, str], None]
+#: The tables the dashboard shows, as the return names them.
+TABLES = (spec.T1, spec.T2, spec.T3, spec.T4, spec.T5)
+
+
+@dataclass(frozen=True)
+class FollowUpFigures:
+    """Follow-ups of the cases in scope: how many, and in how many cases (T7's first rows)."""
+
+    due: int
+    done: int
+    overdue: int
+    cases_due: int
+    cases_done: int
+    cases_overdue: int
+
+
+@dataclass(frozen=True)
+class OccupancyPoint:
+    day: dt.date
+    occupied: int
+
+
+@dataclass(frozen=True)
+class QuarterFigures:
+    """One quarter of the trends: victims identified in it, by form, and people in shelter at its end."""
+
+    period: Period
+    provisional: bool
+    victims: int
+    by_form: tuple[tuple[str, int], ...]  # T2's category rows, in the return's order
+    in_shelter_at_end: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    requested: Period
+    period: Period  # what was counted: the requested period, ending today at the latest
+    provisional: bool  # the period has not ended: figures up to today
+    today: dt.date
+    tables: dict[str, Table]  # T1–T5 of the counted period
+    followups: FollowUpFigures
+    capacity: int  # places in the facilities of the period (T5 Total capacity)
+    occupancy: tuple[OccupancyPoint, ...]
+    trends: tuple[QuarterFigures, ...]  # oldest first
+    left_out: tuple[str, ...]  # case numbers the return would refuse (values it does not allow)
+
+    def value(self, sheet: str, row: str, column: str = "Total") -> spec.Value:
+        return self.tables[sheet].value(row, column)
+
+    @property
+    def victims(self) -> int:
+        return int(self.value(spec.T2, "Total victims") or 0)
+
+
+def custom_period(start: dt.date, end: dt.date) -> Period:
+    """A period from ``start`` to ``end`` (both included), named by its dates."""
+    if end < start:
+        raise UsageError(f"The period ends ({end.isoformat()}) before it starts ({start.isoformat()}).")
+    return Period(start, end, f"{start.isoformat()} to {end.isoformat()}")
+
+
+def counted_period(requested: Period, today: dt.date) -> tuple[Period, bool]:
+    """The period the dashboard counts, and whether it is provisional (not ended yet)."""
+    if requested.start > today:
+        raise UsageError(f"The period {requested.code} starts on {requested.start.isoformat()}: "
+                         "there is nothing to count yet.")
+    if requested.end < today:
+        return requested, False
+    return Period(requested.start, today, requested.code), True
+
+
+def trend_quarters(period: Period, today: dt.date, count: int = TREND_QUARTERS) -> list[tuple[Period, bool]]:
+    """The ``count`` quarters ending with the one that holds the period's last counted day,
+    oldest first, each cut at today (and then provisional)."""
+    quarters = [counting.period_containing(period.end)]
+    while len(quarters) < count:
+        quarters.append(quarters[-1].previous())
+    return [counted_period(q, today) for q in reversed(quarters)]
+
+
+def _raw(session: Session) -> Callable[..., list[tuple]]:
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+
+    def sql(statement: str, params: tuple = ()) -> list[tuple]:
+        cursor = raw.cursor()
+        try:
+            return cursor.execute(statement, params).fetchall()
+        finally:
+            cursor.close()
+
+    return sql
+
+
+def _no_person_key(_consent: bool, _pid: int, _birth: dt.date | None) -> str:
+    return ""  # the dashboard never reads names
+
+
+@dataclass(frozen=True)
+class PeopleFigures:
+    """T1–T4 of the period: the persons identified in it."""
+
+    tables: dict[str, Table]
+    left_out: tuple[str, ...]  # case numbers the return would refuse (values it does not allow)
+
+
+@dataclass(frozen=True)
+class ShelterFigures:
+    """T5 of the period, and how many people were placed on each day shown."""
+
+    table: Table
+    capacity: int
+    occupancy: tuple[OccupancyPoint, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of the dashboard, computed on its own (the window runs them side by side)."""
+
+    key: str
+    compute: Callable[[Session, Period, dt.date, CancelCheck | None], object]
+
+
+def people(session: Session, period: Period, today: dt.date, cancel: CancelCheck | None = None) -> PeopleFigures:
+    """T1–T4 of ``period`` (already counted: see ``counted_period``)."""
+    sql = _raw(session)
+    s_text, e_text = period.start.isoformat(), period.end.isoformat()
+    cases, statuses, case_statuses = _registered(sql, s_text, e_text)
+    _check(cancel)
+    org_types = dict(sql("SELECT id, org_type FROM organisation"))
+    rows: list[LineRow] = []
+    left_out = []
+    nothing = Activity.none()
+    for row in cases:
+        cid = row[0]
+        built, _problems = build_line_row(row, statuses.get(cid, ()), case_statuses.get(cid), period, org_types,
+                                          nothing, case_key="", person_key=_no_person_key)
+        if built is None:
+            left_out.append(row[1])
+        else:
+            rows.append(built)
+    # The activity columns of these rows are left empty: T1–T4 never read them.
+    grids = tables.grid_tables(rows)
+    return PeopleFigures({sheet: grids[sheet] for sheet in (spec.T1, spec.T2, spec.T3, spec.T4)},
+                         tuple(sorted(left_out)))
+
+
+def _registered(sql, first: str, last: str):  # noqa: ANN001, ANN202
+    """Cases registered from ``first`` to ``last`` (ISO dates) with their status entries up to
+    ``last``. Entries after a period's end never count for it (``counting.entry_on``,
+    ``status_on`` and ``closure_date`` read dates up to the end), so one read serves several
+    periods."""
+    day = _day_parser()
+    cases = sql(f"SELECT {CASE_COLUMNS_SQL} FROM case_file c JOIN person p ON p.id = c.person_id "
+                "WHERE c.registration_date BETWEEN ? AND ? ORDER BY c.registration_date, c.id", (first, last))
+    statuses: dict[int, list[tuple[dt.date, int, tuple[str, str | None]]]] = defaultdict(list)
+    for case_id, effective, entry_id, status, decided_by in sql(
+        "SELECT e.case_id, e.effective_date, e.id, e.status, e.decided_by FROM case_file c "
+        "JOIN trafficking_status_entry e ON e.case_id = c.id "
+        "WHERE c.registration_date BETWEEN ? AND ? AND e.effective_date <= ?", (first, last, last)
+    ):
+        statuses[case_id].append((day(effective), entry_id, (status, decided_by)))
+    case_statuses: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
+    for case_id, effective, entry_id, status in sql(
+        "SELECT e.case_id, e.effective_date, e.id, e.status FROM case_file c "
+        "JOIN case_status_entry e ON e.case_id = c.id "
+        "WHERE c.registration_date BETWEEN ? AND ? AND e.effective_date <= ?", (first, last, last)
+    ):
+        case_statuses[case_id].append((day(effective), entry_id, status))
+    return cases, statuses, case_statuses
+
+
+def shelter(session: Session, period: Period, today: dt.date, cancel: CancelCheck | None = None) -> ShelterFigures:
+    """T5 of ``period`` and its occupancy, day by day (weekly points)."""
+    stays = read_stays(session, period, today, lambda _case_id: "")
+    _check(cancel)
+    facilities = read_facilities(session, period, {st.facility for st in stays})
+    t5 = tables.shelter_table(stays, facilities, period)
+    occupancy = []
+    for d in occupancy_days(period):
+        night = Period(d, d, d.isoformat())
+        occupancy.append(OccupancyPoint(d, sum(1 for st in stays
+                                               if counting.occupied_at_end(st.admitted, st.discharged, night))))
+    return ShelterFigures(t5, int(t5.value(spec.TOTAL, "Capacity") or 0), tuple(occupancy))
+
+
+def followups(session: Session, period: Period, today: dt.date, cancel: CancelCheck | None = None) -> FollowUpFigures:
+    """Follow-ups due, done and overdue of the cases in scope (the return's LineList columns)."""
+    return _followups(_raw(session), period, cancel)
+
+
+def trends(session: Session, period: Period, today: dt.date, cancel: CancelCheck | None = None
+           ) -> tuple[QuarterFigures, ...]:
+    """The last eight quarters: victims identified in each, by form, and people in shelter at its end.
+
+    The rules are the return's: a case is identified in the quarter it was registered in and a
+    victim by its status at the quarter's end (``counting.entry_on``); it counts once in each
+    T2 row of its forms of exploitation (``tables.t2_categories``); in shelter at the end is
+    ``counting.occupied_at_end`` over the ``Stays`` rows.
+    """
+    quarters = trend_quarters(period, today)
+    sql = _raw(session)
+    first, last = quarters[0][0].start.isoformat(), quarters[-1][0].end.isoformat()
+    day = _day_parser()
+    rows = sql("SELECT id, registration_date, exploitation FROM case_file WHERE registration_date BETWEEN ? AND ? "
+               "ORDER BY registration_date", (first, last))
+    statuses: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
+    for case_id, effective, entry_id, status in sql(
+        "SELECT e.case_id, e.effective_date, e.id, e.status FROM case_file c "
+        "JOIN trafficking_status_entry e ON e.case_id = c.id "
+        "WHERE c.registration_date BETWEEN ? AND ? AND e.effective_date <= ?", (first, last, last)
+    ):
+        statuses[case_id].append((day(effective), entry_id, status))
+    _check(cancel)
+    window = Period(quarters[0][0].start, quarters[-1][0].end, "window")
+    stays = read_stays(session, window, today, lambda _case_id: "")
+    registered_on = [r[1] for r in rows]
+    forms = spec.T2_ROWS[:-1]
+    result = []
+    for q, provisional in quarters:
+        lo = bisect.bisect_left(registered_on, q.start.isoformat())
+        hi = bisect.bisect_right(registered_on, q.end.isoformat())
+        counts = dict.fromkeys(forms, 0)
+        victims = 0
+        for case_id, _registered_text, exploitation in rows[lo:hi]:
+            if counting.entry_on(statuses.get(case_id, ()), q.end) not in spec.VICTIM_STATUSES:
+                continue
+            victims += 1
+            for category in tables.t2_categories(json_list(exploitation)):
+                counts[category] = counts.get(category, 0) + 1
+        in_shelter = sum(1 for st in stays if counting.occupied_at_end(st.admitted, st.discharged, q))
+        result.append(QuarterFigures(q, provisional, victims, tuple((f, counts[f]) for f in forms), in_shelter))
+    return tuple(result)
+
+
+SECTIONS = (Section("people", people), Section("shelter", shelter), Section("followups", followups),
+            Section("trends", trends))
+
+
+def compute_dashboard(session: Session, requested: Period, today: dt.date, *,
+                      cancel: CancelCheck | None = None, progress: Progress | None = None) -> Dashboard:
+    """Every figure of the dashboard for ``requested``, one section after the other."""
+    report = progress or (lambda _p, _w: None)
+    period, provisional = counted_period(requested, today)
+    report(5, "Persons identified")
+    found_people = people(session, period, today, cancel)
+    report(40, "Shelter")
+    found_shelter = shelter(session, period, today, cancel)
+    report(55, "Follow-ups")
+    found_followups = followups(session, period, today, cancel)
+    report(80, "Trends")
+    found_trends = trends(session, period, today, cancel)
+    report(100, "Done")
+    return assemble(requested, period, provisional, today, found_people, found_shelter, found_followups, found_trends)
+
+
+def assemble(requested: Period, period: Period, provisional: bool, today: dt.date, found_people: PeopleFigures,
+             found_shelter: ShelterFigures, found_followups: FollowUpFigures,
+             found_trends: tuple[QuarterFigures, ...]) -> Dashboard:
+    """The dashboard from its sections."""
+    return Dashboard(
+        requested=requested, period=period, provisional=provisional, today=today,
+        tables={**found_people.tables, spec.T5: found_shelter.table}, followups=found_followups,
+        capacity=found_shelter.capacity, occupancy=found_shelter.occupancy, trends=found_trends,
+        left_out=found_people.left_out,
+    )
+
+
+def _check(cancel: CancelCheck | None) -> None:
+    if cancel is not None and cancel():
+        raise Cancelled("The dashboard was stopped.")
+
+
+def _day_parser() -> Callable[[str], dt.date]:
+    """``date.fromisoformat`` remembering what it parsed: a register has few distinct dates."""
+    memo: dict[str, dt.date] = {}
+
+    def day(text: str) -> dt.date:
+        found = memo.get(text)
+        if found is None:
+            found = memo[text] = dt.date.fromisoformat(text)
+        return found
+
+    return day
+
+
+def occupancy_days(period: Period) -> list[dt.date]:
+    """The days on which occupancy is shown: every week's last day, at most 60 points, and the
+    period's last day (whose figure is T5's "Occupied at period end")."""
+    days = (period.end - period.start).days + 1
+    step = max(7, -(-days // MAX_OCCUPANCY_POINTS))
+    points = [period.start + dt.timedelta(days=i) for i in range(step - 1, days, step)]
+    if not points or points[-1] != period.end:
+        points.append(period.end)
+    return points
+
+
+# Every follow-up that can be due in the period S–E, done in it or overdue at its end: a
+# superset of what the return reads (its WHERE clause), in disjoint parts (so UNION ALL, no
+# sorting) that are ranges of the covering indexes ix_followup_queue and ix_followup_done, so
+# that no table row is read: due in the period; done in it but due outside it; due before it
+# and not done in it, by status (a follow-up cancelled by E is never overdue at E).
+_COLUMNS = "case_id, due_date, done_date, cancelled_on, status"
+_NOT_DONE_IN = "(done_date IS NULL OR done_date < ?1 OR done_date > ?2)"
+FOLLOWUPS_SQL = f"""
+SELECT {_COLUMNS} FROM followup WHERE status IN ('Scheduled', 'Done', 'Cancelled') AND due_date BETWEEN ?1 AND ?2
+UNION ALL SELECT {_COLUMNS} FROM followup WHERE done_date BETWEEN ?1 AND ?2 AND (due_date < ?1 OR due_date > ?2)
+UNION ALL SELECT {_COLUMNS} FROM followup WHERE status = 'Scheduled' AND due_date < ?1 AND {_NOT_DONE_IN}
+UNION ALL SELECT {_COLUMNS} FROM followup INDEXED BY ix_followup_done
+    WHERE done_date > ?2 AND status = 'Done' AND due_date < ?1
+UNION ALL SELECT {_COLUMNS} FROM followup WHERE status = 'Done' AND done_date IS NULL AND due_date < ?1
+UNION ALL SELECT {_COLUMNS} FROM followup WHERE status = 'Cancelled' AND due_date < ?1 AND cancelled_on > ?2
+    AND {_NOT_DONE_IN}
+UNION ALL SELECT {_COLUMNS} FROM followup INDEXED BY ix_followup_queue
+    WHERE (status < 'Cancelled' OR (status > 'Cancelled' AND status < 'Done')
+           OR (status > 'Done' AND status < 'Scheduled') OR status > 'Scheduled')
+    AND (due_date BETWEEN ?1 AND ?2 OR done_date BETWEEN ?1 AND ?2 OR (due_date < ?1 AND {_NOT_DONE_IN}))
+"""
+
+
+def _followups(sql, period: Period, cancel: CancelCheck | None = None) -> FollowUpFigures:  # noqa: ANN001
+    """Follow-ups due, done and overdue of the cases in scope (the return's LineList columns)."""
+    rows = sql(FOLLOWUPS_SQL, (period.start.isoformat(), period.end.isoformat()))
+    _check(cancel)
+    ids = sorted({r[0] for r in rows})
+    registered: dict[int, dt.date] = {}
+    histories: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
+    day = _day_parser()
+    e_text = period.end.isoformat()
+    sql("DROP TABLE IF EXISTS temp.tipdash_cases")
+    sql("CREATE TEMP TABLE tipdash_cases (case_id INTEGER PRIMARY KEY)")
+    try:
+        for chunk in range(0, len(ids), 5000):
+            part = ids[chunk:chunk + 5000]
+            sql(f"INSERT INTO temp.tipdash_cases VALUES {','.join('(?)' for _ in part)}", tuple(part))
+        for case_id, reg_text in sql("SELECT c.id, c.registration_date FROM temp.tipdash_cases k "
+                                     "JOIN case_file c ON c.id = k.case_id WHERE c.registration_date <= ?", (e_text,)):
+            registered[case_id] = day(reg_text)
+        for case_id, effective, entry_id, status in sql(
+            "SELECT e.case_id, e.effective_date, e.id, e.status FROM temp.tipdash_cases k "
+            "JOIN case_status_entry e ON e.case_id = k.case_id WHERE e.effective_date <= ?", (e_text,)
+        ):
+            histories[case_id].append((day(effective), entry_id, status))
+    finally:
+        sql("DROP TABLE IF EXISTS temp.tipdash_cases")
+    in_scope = {cid for cid, reg in registered.items()
+                if counting.case_in_scope(reg, histories.get(cid) or [(reg, 0, "Active")], period)}
+    due, done, overdue = count_followups(rows, in_scope, period)
+    return FollowUpFigures(sum(due.values()), sum(done.values()), sum(overdue.values()),
+                           sum(1 for n in due.values() if n), sum(1 for n in done.values() if n),
+                           sum(1 for n in overdue.values() if n))
+
+
+# --- for the window ------------------------------------------------------------------------------
+
+SECTION = {section.key: section for section in SECTIONS}
+
+
+def compute_section(reg: Register, key: str, requested: Period, today: dt.date | None = None,
+                    cancel: CancelCheck | None = None) -> object:
+    """One section of the dashboard (``people``, ``shelter``, ``followups``, ``trends``) for
+    ``requested``, counted as ``counted_period`` says; every role may see it (no names)."""
+    reg.actor.require("dashboard.view")
+    today = today or dt.date.today()
+    period, _provisional = counted_period(requested, today)
+    with reg.read() as s:
+        return SECTION[key].compute(s, period, today, cancel)
+
+
+def dashboard(reg: Register, requested: Period, today: dt.date | None = None, *,
+              cancel: CancelCheck | None = None, progress: Progress | None = None) -> Dashboard:
+    """The whole dashboard for ``requested`` in one go (the tests and the benchmark use it)."""
+    reg.actor.require("dashboard.view")
+    today = today or dt.date.today()
+    with reg.read() as s:
+        return compute_dashboard(s, requested, today, cancel=cancel, progress=progress)
+
