@@ -57,7 +57,8 @@ if TYPE_CHECKING:
     from tipdesk.vault.register import Register
     from ui.operations import OperationRunner
 
-SECTIONS = ("person", "identification", "exploitation", "consent", "referrals", "justice", "history")
+SECTIONS = ("person", "identification", "exploitation", "consent", "referrals", "justice", "shelter", "services",
+            "followup", "history")
 PERSON_FIELDS = ("given_names", "family_names", "aliases", "birth_date", "estimated_age", "gender",
                  "citizenships", "languages", "identity_number", "phone", "email", "address")
 SECTION_OF = {
@@ -181,6 +182,11 @@ class CaseEditor(QWidget):
         self.sections.addTab(_scroll(self._consent_section()), tr("Case", "Consent"))
         self.sections.addTab(_scroll(self._referrals_section()), tr("Case", "Referrals"))
         self.sections.addTab(_scroll(self._justice_section()), tr("Case", "Justice"))
+        from ui.case_work import CaseWork
+
+        self.work = CaseWork(self)
+        for key, title in self.work.titles().items():
+            self.sections.addTab(self.work.sections[key], title)
         self.sections.addTab(self._history_section(), tr("Case", "History"))
         self.sections.currentChanged.connect(self._section_changed)
 
@@ -511,6 +517,7 @@ class CaseEditor(QWidget):
         self._update_suggestion()
         self._baseline = self.snapshot()
         self.title_changed.emit(self.tab_title())
+        self.work.set_case(detail)
         if detail is not None and self.sections.currentIndex() == SECTIONS.index("history"):
             self.load_history()
 
@@ -643,6 +650,12 @@ class CaseEditor(QWidget):
     def _section_changed(self, index: int) -> None:
         if SECTIONS[index] == "history" and self.detail is not None:
             self.load_history()
+        self.work.shown(SECTIONS[index])
+
+    def show_section(self, key: str) -> None:
+        """Bring the section ``key`` (one of ``SECTIONS``) forward."""
+        if key in SECTIONS:
+            self.sections.setCurrentIndex(SECTIONS.index(key))
 
     def load_history(self) -> None:
         from tipdesk.services.history import case_history

@@ -98,6 +98,24 @@ def _cases_page(reg: Register, runner: OperationRunner, parent: QWidget) -> Page
     return CasesPage(reg, runner, parent)
 
 
+def _shelter_page(reg: Register, runner: OperationRunner, parent: QWidget) -> Page:
+    from ui.pages.shelter import ShelterPage
+
+    return ShelterPage(reg, runner, parent)
+
+
+def _followup_page(reg: Register, runner: OperationRunner, parent: QWidget) -> Page:
+    from ui.pages.followup import FollowUpPage
+
+    return FollowUpPage(reg, runner, parent)
+
+
+def _dashboard_page(reg: Register, runner: OperationRunner, parent: QWidget) -> Page:
+    from ui.pages.dashboard import DashboardPage
+
+    return DashboardPage(reg, runner, parent)
+
+
 def _admin_page(reg: Register, runner: OperationRunner, parent: QWidget) -> Page:
     from ui.pages.admin import AdminPage
 
@@ -108,19 +126,13 @@ def page_specs() -> list[PageSpec]:
     """The navigation, in order; each page only for the roles whose permissions allow it."""
     return [
         PageSpec("cases", tr("Nav", "Cases"), lambda a: a.can("case.read"), _cases_page, ("case",)),
-        PageSpec("shelter", tr("Nav", "Shelter"), lambda a: a.can("shelter.read"), _coming(
-            tr("Nav", "Shelter"), tr("Coming", "Shelter placements, beds and the waiting list come in "
-                                     "the next part of tipdesk."))),
-        PageSpec("followup", tr("Nav", "Follow-up"), lambda a: a.can("followup.read"), _coming(
-            tr("Nav", "Follow-up"), tr("Coming", "Follow-up plans, visits and the queue of overdue "
-                                       "follow-ups come in the next part of tipdesk."))),
+        PageSpec("shelter", tr("Nav", "Shelter"), lambda a: a.can("shelter.read"), _shelter_page),
+        PageSpec("followup", tr("Nav", "Follow-up"), lambda a: a.can("followup.read"), _followup_page),
         PageSpec("returns", tr("Nav", "Returns"),
                  lambda a: a.can("return.export") or a.can("return.import"), _coming(
             tr("Nav", "Returns"), tr("Coming", "Preparing this office's quarterly return and importing "
                                      "other offices' returns come with the returns feature."))),
-        PageSpec("dashboard", tr("Nav", "Dashboard"), lambda a: a.can("dashboard.view"), _coming(
-            tr("Nav", "Dashboard"), tr("Coming", "Figures at a glance (cases by status, overdue "
-                                       "follow-ups, shelter occupancy) come in the next part of tipdesk."))),
+        PageSpec("dashboard", tr("Nav", "Dashboard"), lambda a: a.can("dashboard.view"), _dashboard_page),
         PageSpec("admin", tr("Nav", "Administration"), lambda a: a.can("user.manage"), _admin_page,
                  ("office_details",)),
     ]
@@ -182,6 +194,9 @@ class MainWindow(QMainWindow):
         self.nav.setFrameShape(QListWidget.Shape.NoFrame)
         self.nav.setStyleSheet(NAV_STYLE)
         self.nav.currentRowChanged.connect(self._nav_changed)
+        from ui.nav_badges import NavBadges
+
+        self.badges = NavBadges(self)
         body = QWidget(self)
         row = QHBoxLayout(body)
         row.setContentsMargins(0, 0, 0, 0)

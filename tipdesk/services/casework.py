@@ -59,10 +59,19 @@ class CaseRef:
     case_id: int
     case_number: str
     person_name: str | None
+    first_name: str | None = None  # the first given name (for the shelter board); None likewise
+
+
+def first_name(given: str | None) -> str:
+    """The first of a person's given names ('' when none is recorded)."""
+    parts = (given or "").split()
+    return parts[0] if parts else ""
 
 
 def case_ref(actor: Actor, case_id: int, case_number: str, given: str | None, family: str | None) -> CaseRef:
-    return CaseRef(case_id, case_number, display_name(given, family) if sees_names(actor) else None)
+    if not sees_names(actor):
+        return CaseRef(case_id, case_number, None, None)
+    return CaseRef(case_id, case_number, display_name(given, family), first_name(given))
 
 
 def require_open_case(session: Session, case_id: int, doing: str) -> Case:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from pathlib import Path
 
 from tipdesk.security import audit
-from tipdesk.vault.register import META_LINKAGE_KEY, Register, get_meta, set_meta
+from tipdesk.vault.register import META_LINKAGE_KEY, META_OFFICE_SECRET, Register, get_meta, set_meta
 
 
 def key_id(key: bytes) -> str:
@@ -47,3 +49,47 @@ def current_key_id(reg: Register) -> str:
     """The key id of the linkage key set in the register, or '' when none is."""
     value = reg.meta(META_LINKAGE_KEY)
     return key_id(bytes.fromhex(value)) if value else ""
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    """Whether the register's two keys are set, each named by its id — never the key itself."""
+
+    office_secret_id: str  # '' when missing (a damaged register)
+    linkage_key_id: str  # '' when no national linkage key is set
+
+    @property
+    def office_secret_set(self) -> bool:
+        return bool(self.office_secret_id)
+
+    @property
+    def linkage_key_set(self) -> bool:
+        return bool(self.linkage_key_id)
+
+
+def key_status(reg: Register) -> KeyStatus:
+    """The office secret and the national linkage key: set or not, and their ids (admin only)."""
+    reg.actor.require("settings.manage")
+    with reg.read() as s:
+        secret, linkage = get_meta(s, META_OFFICE_SECRET), get_meta(s, META_LINKAGE_KEY)
+    return KeyStatus(key_id(bytes.fromhex(secret)) if secret else "",
+                     key_id(bytes.fromhex(linkage)) if linkage else "")
+
+
+def set_linkage_key_from_file(reg: Register, path: Path) -> str:
+    """Read the secretariat's key file (at most 4 KiB of text) and store the key; its id."""
+    from tipdesk.errors import UsageError
+
+    reg.actor.require("settings.manage")
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(4097)
+    except OSError as exc:
+        raise UsageError(f"The key file cannot be read: {exc.strerror or exc}.") from exc
+    if len(raw) > 4096:
+        raise UsageError("That file is too large to be a national linkage key file.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError("That file is not a text file with a national linkage key.") from None
+    return set_linkage_key(reg, parse_key_file_text(text))

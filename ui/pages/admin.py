@@ -89,6 +89,10 @@ class AdminPage(Page):
         self.tabs.addTab(self._security_tab(), tr("Admin", "&Security"))
         self.backups_tab = BackupsTab(reg, runner, self)
         self.tabs.addTab(self.backups_tab, tr("Admin", "&Backups"))
+        from ui.pages.settings import settings_tabs
+
+        for widget, title in settings_tabs(reg, runner, self):
+            self.tabs.addTab(widget, title)
         box.addWidget(self.tabs)
         box.addWidget(self.status)
         self._office_loaded: dict[str, str] = {}
