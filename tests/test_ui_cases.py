@@ -158,7 +158,7 @@ def test_open_edit_validate_save_and_see_it_in_the_history(qtbot, window, regist
     qtbot.waitUntil(lambda: editor.message.text() == "Saved.", timeout=5000)
     assert not birth.row.error.isVisible()
     assert not editor.has_unsaved()
-    editor.sections.setCurrentIndex(6)
+    editor.show_section("history")
     model = editor.history_model
     qtbot.waitUntil(lambda: model.rowCount() >= 3, timeout=5000)
     rows = [" | ".join(str(model.data(model.index(r, c))) for c in range(4)) for r in range(model.rowCount())]

@@ -12,7 +12,7 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QSizeF
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF
 from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
 from tipdesk import __version__
@@ -34,15 +34,15 @@ def sheet_html(office: str, facility_name: str, facility_code: str, on: dt.date,
                      e(c.stay.planned_discharge.isoformat() if c.stay.planned_discharge else "")]
         if with_case_numbers:
             cells.append(e(c.stay.case.case_number) if c.stay else "")
-        rows.append("<tr>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
-    heads = [tr("Sheet", "Bed or room"), tr("Sheet", "Tonight"), tr("Sheet", "Since"), tr("Sheet", "Planned to leave")]
+        rows.append("<tr>" + "".join(f"<td style=\"white-space: nowrap\">{x}</td>" for x in cells) + "</tr>")
+    heads = [tr("Sheet", "Bed / room"), tr("Sheet", "Tonight"), tr("Sheet", "Since"), tr("Sheet", "Leaves (planned)")]
     if with_case_numbers:
         heads.append(tr("Sheet", "Case"))
-    head = "".join(f"<th align='left'>{e(h)}</th>" for h in heads)
+    head = "".join(f"<th align='left' style=\"white-space: nowrap\">{e(h)}</th>" for h in heads)
     summary = tr("Sheet", "{taken} of {capacity} places taken, {free} free. {waiting} waiting for a place.").format(
         taken=taken, capacity=capacity, free=max(0, capacity - taken), waiting=waiting)
     return f"""
-<html><body style="font-family: sans-serif; font-size: 10pt;">
+<html><body style="font-family: sans-serif; font-size: 11pt;">
 <h2 style="margin-bottom: 2px;">{e(tr('Sheet', 'Occupancy'))} — {e(facility_name)} ({e(facility_code)})</h2>
 <p style="margin-top: 0;">{e(tr('Sheet', 'Night of {date}').format(date=on.strftime('%A %d %B %Y')))}
  · {e(office)}</p>
@@ -56,6 +56,7 @@ def sheet_html(office: str, facility_name: str, facility_code: str, on: dt.date,
 
 def _document(text: str) -> QTextDocument:
     doc = QTextDocument()
+    doc.setDocumentMargin(0)  # the page layout has the margins
     doc.setHtml(text)
     return doc
 
@@ -76,7 +77,6 @@ def pdf_bytes(text: str) -> bytes:
     writer.setTitle(tr("Sheet", "Occupancy"))
     writer.setCreator("tipdesk")
     doc = _document(text)
-    doc.setPageSize(QSizeF(writer.pageLayout().paintRectPoints().size()))
     doc.print_(writer)
     del writer  # finishes the PDF
     buffer.close()

@@ -93,9 +93,13 @@ class _PlaceForm(CoreFormDialog):
             wanted = combo.findData(self._wanted_bed)
             if wanted >= 0:
                 combo.setCurrentIndex(wanted)
+        free_places = self.places_free.get(fid, facility.capacity)
         self.takes.setText(tr("Shelter", "{name} takes: {who}. {free} of {capacity} places free that night.").format(
-            name=facility.name, who=facility.eligibility_text(), capacity=facility.capacity,
-            free=self.places_free.get(fid, facility.capacity)))
+            name=facility.name, who=facility.eligibility_text(), capacity=facility.capacity, free=free_places))
+        self.facility_full(free_places == 0 or (named and not self.free.get(fid)))
+
+    def facility_full(self, full: bool) -> None:
+        """The chosen facility has no place that night (the admit dialog offers its waiting list)."""
 
     def _date_changed(self) -> None:
         try:
@@ -137,10 +141,15 @@ class AdmitDialog(_PlaceForm):
                            tr("Shelter", "Admitted &on:"))
         self.waiting_button = QPushButton(tr("Shelter", "Put on the &waiting list instead…"), self)
         self.waiting_button.setAccessibleName(tr("Shelter", "Put on the waiting list instead"))
-        self.waiting_button.hide()
         self.buttons.addButton(self.waiting_button, self.buttons.ButtonRole.ActionRole)
         self.wants_waiting_list = False
         self.waiting_button.clicked.connect(self._to_waiting_list)
+        self._facility_changed()
+
+    def facility_full(self, full: bool) -> None:
+        button = getattr(self, "waiting_button", None)
+        if button is not None:
+            button.setVisible(full)
 
     def call(self, v: dict[str, Any]) -> Callable[[], Any]:
         from tipdesk.services import placements
@@ -162,8 +171,8 @@ class AdmitDialog(_PlaceForm):
 
     def show_problems(self, exc: ValidationError) -> None:
         super().show_problems(exc)
-        full = any(p.field == "facility" and "waiting list" in p.message for p in exc.problems)
-        self.waiting_button.setVisible(full)
+        if any(p.field == "facility" and "waiting list" in p.message for p in exc.problems):
+            self.waiting_button.setVisible(True)
 
     def _to_waiting_list(self) -> None:
         self.wants_waiting_list = True

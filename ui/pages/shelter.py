@@ -233,6 +233,8 @@ class ShelterPage(Page):
             text = f"{f.name} ({f.code})" if f.active else tr("Shelter", "{name} ({code}) — closed").format(
                 name=f.name, code=f.code)
             self.facility_combo.addItem(text, f.id)
+        if keep is None and self.facilities:  # first time: the largest facility in service
+            keep = max(self.facilities, key=lambda f: (f.active, f.capacity, -f.id)).id
         if keep is not None and self.facility_combo.findData(keep) >= 0:
             self.facility_combo.setCurrentIndex(self.facility_combo.findData(keep))
         self.facility_combo.blockSignals(False)
