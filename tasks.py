@@ -165,8 +165,13 @@ def cmd_bench(args: list[str]) -> int:
 def cmd_screenshots(args: list[str]) -> int:
     ensure_debian_packages(QT_OFFSCREEN_PACKAGES, "to render the window offscreen")
     ensure_environment("test")
-    out = args or [str(ROOT / "docs" / "screenshots")]
-    return subprocess.call([str(VENV_PY), "-m", "tipdesk", "screenshots", *out], cwd=ROOT)
+    if args:
+        return subprocess.call([str(VENV_PY), "-m", "tipdesk", "screenshots", *args], cwd=ROOT)
+    folder = ROOT / "docs" / "screenshots"
+    code = subprocess.call([str(VENV_PY), "-m", "tipdesk", "screenshots", str(folder)], cwd=ROOT)
+    # the same pictures at 200 % scaling, to check HiDPI screens
+    return code or subprocess.call([str(VENV_PY), "-m", "tipdesk", "screenshots", str(folder / "scale-200"),
+                                    "--scale", "2"], cwd=ROOT)
 
 
 def cmd_dist(args: list[str]) -> int:

@@ -310,7 +310,7 @@ def cmd_screenshots(args: argparse.Namespace) -> int:
 
     register = register_path(args.register) if args.register else None
     password = password_from(args) if register is not None else None
-    return run_screenshots(Path(args.dir), register, args.user if register else None, password)
+    return run_screenshots(Path(args.dir), register, args.user if register else None, password, args.scale)
 
 
 # --- commands: shelter and follow-up --------------------------------------------------------------
@@ -900,6 +900,8 @@ def _gui_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("dir", help="folder for the pictures, e.g. docs/screenshots")
     p.add_argument("--register", metavar="PATH",
                    help="a register to show (default: a new one with synthetic data only)")
+    p.add_argument("--scale", type=float, metavar="FACTOR",
+                   help="render at this scaling, e.g. 2 for 200 %% (HiDPI screens)")
     _add_auth(p)
     p.set_defaults(handler=cmd_screenshots)
 

@@ -121,7 +121,9 @@ class BedCardDelegate(QStyledItemDelegate):
 
     def card_size(self, font: QFont) -> QSize:
         m = QFontMetrics(font)
-        return QSize(max(170, m.horizontalAdvance("OAS-2026-00000  Xxxxxxxxx") + 24), m.height() * 4 + 22)
+        widest = max(m.horizontalAdvance("OAS-2026-00000  Xxxxxxxxx"),
+                     m.horizontalAdvance(tr("Board", "since {date} · {n} nights").format(date="2026-12-30", n=999)))
+        return QSize(max(180, widest + 30), m.height() * 4 + 22)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:  # noqa: N802
         return self.card_size(option.font)
@@ -169,6 +171,7 @@ class BedCardDelegate(QStyledItemDelegate):
         painter.drawText(QRectF(x, y, width, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                          QFontMetrics(bold).elidedText(title, Qt.TextElideMode.ElideRight, int(width)))
         y += line
+        painter.setFont(option.font)
         if card.stay is None:
             painter.setPen(FREE)
             painter.drawText(QRectF(x, y, width, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -180,7 +183,8 @@ class BedCardDelegate(QStyledItemDelegate):
             painter.drawText(QRectF(x, y, width, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                              m.elidedText(who, Qt.TextElideMode.ElideRight, int(width)))
             y += line
-            painter.setPen(pal.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+            secondary = _mix(text_colour, background, 0.35)  # quieter than the number, still readable
+            painter.setPen(secondary)
             nights = max(0, (on - s.admitted).days)
             since = tr("Board", "since {date} · {n} nights").format(date=s.admitted.isoformat(), n=nights)
             painter.drawText(QRectF(x, y, width, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -192,8 +196,7 @@ class BedCardDelegate(QStyledItemDelegate):
             if s.outside_eligibility:
                 notes.append(tr("Board", "exception"))
             if notes:
-                painter.setPen(EXCEPTION if s.outside_eligibility else pal.color(
-                    QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+                painter.setPen(EXCEPTION if s.outside_eligibility else secondary)
                 painter.drawText(QRectF(x, y, width, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                                  m.elidedText(" · ".join(notes), Qt.TextElideMode.ElideRight, int(width)))
         painter.restore()

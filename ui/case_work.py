@@ -447,7 +447,7 @@ class TimelineStrip(QWidget):
         self.setObjectName("followupTimeline")
         self.followups: list = []
         self.today = dt.date.today()
-        self.setMinimumHeight(QFontMetrics(self.font()).height() * 3 + 24)
+        self.setMinimumHeight(QFontMetrics(self.font()).height() * 4 + 24)
         self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
 
     def set_followups(self, followups: Sequence) -> None:
@@ -492,33 +492,46 @@ class TimelineStrip(QWidget):
         painter.drawText(QRectF(tx - 60, 0, 120, m.height()), Qt.AlignmentFlag.AlignCenter, label)
         r = 6.0
         for f in self.followups:
-            state = followup_state(f, self.today)
-            x = x_of(f.due_date)
-            if state == "done":
-                painter.setPen(QPen(DONE_COLOUR, 1.5))
-                painter.setBrush(DONE_COLOUR)
-                painter.drawEllipse(QPointF(x, y), r, r)
-            elif state == "overdue":
-                painter.setPen(QPen(OVERDUE_COLOUR, 2))
-                painter.setBrush(QColor(OVERDUE_COLOUR.red(), OVERDUE_COLOUR.green(), OVERDUE_COLOUR.blue(), 70))
-                painter.drawEllipse(QPointF(x, y), r, r)
-            elif state == "cancelled":
-                painter.setPen(QPen(MUTED_COLOUR, 2))
-                painter.drawLine(QPointF(x - r + 1, y - r + 1), QPointF(x + r - 1, y + r - 1))
-                painter.drawLine(QPointF(x - r + 1, y + r - 1), QPointF(x + r - 1, y - r + 1))
-            else:
-                painter.setPen(QPen(pal.color(QPalette.ColorRole.Text), 1.5))
-                painter.setBrush(pal.color(QPalette.ColorRole.Base))
-                painter.drawEllipse(QPointF(x, y), r, r)
-        painter.setPen(pal.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+            self._mark(painter, followup_state(f, self.today), QPointF(x_of(f.due_date), y), r)
+        muted = pal.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+        painter.setPen(muted)
         painter.drawText(QRectF(left - 10, y + 12, 120, m.height()), Qt.AlignmentFlag.AlignLeft,
                          first.strftime("%b %Y"))
         painter.drawText(QRectF(right - 110, y + 12, 120, m.height()), Qt.AlignmentFlag.AlignRight,
                          last.strftime("%b %Y"))
-        legend = "  ".join(f"{symbol} {state_text(s)}" for symbol, s in (("●", "done"), ("○", "due"),
-                                                                          ("◍", "overdue"), ("×", "cancelled")))
-        painter.drawText(QRectF(left, y + 12 + m.height(), right - left, m.height()), Qt.AlignmentFlag.AlignCenter,
-                         legend)
+        # the legend, with the very marks of the line
+        states = ("done", "due", "overdue", "cancelled")
+        widths = [m.horizontalAdvance(state_text(st)) + 2 * r + 8 for st in states]
+        x = (left + right - sum(widths) - 16 * (len(states) - 1)) / 2
+        ly = y + 14 + m.height() * 1.5
+        for st, width in zip(states, widths, strict=True):
+            self._mark(painter, st, QPointF(x + r, ly), r - 1)
+            painter.setPen(pal.color(QPalette.ColorRole.Text))
+            painter.drawText(QRectF(x + 2 * r + 6, ly - m.height() / 2, width, m.height()),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, state_text(st))
+            x += width + 16
+
+    def _mark(self, painter: QPainter, state: str, at: QPointF, r: float) -> None:
+        """A follow-up's mark: filled green (done), hollow (to do), red (overdue), grey cross."""
+        pal = self.palette()
+        x, y = at.x(), at.y()
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        if state == "done":
+            painter.setPen(QPen(DONE_COLOUR, 1.5))
+            painter.setBrush(DONE_COLOUR)
+            painter.drawEllipse(at, r, r)
+        elif state == "overdue":
+            painter.setPen(QPen(OVERDUE_COLOUR, 2))
+            painter.setBrush(QColor(OVERDUE_COLOUR.red(), OVERDUE_COLOUR.green(), OVERDUE_COLOUR.blue(), 70))
+            painter.drawEllipse(at, r, r)
+        elif state == "cancelled":
+            painter.setPen(QPen(MUTED_COLOUR, 2))
+            painter.drawLine(QPointF(x - r + 1, y - r + 1), QPointF(x + r - 1, y + r - 1))
+            painter.drawLine(QPointF(x - r + 1, y + r - 1), QPointF(x + r - 1, y - r + 1))
+        else:
+            painter.setPen(QPen(pal.color(QPalette.ColorRole.Text), 1.5))
+            painter.setBrush(pal.color(QPalette.ColorRole.Base))
+            painter.drawEllipse(at, r, r)
 
 
 class FollowUpSection(_Section):

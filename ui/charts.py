@@ -78,7 +78,6 @@ class ChartCard(QFrame):
         col.addLayout(top)
         self.note = QLabel(self)
         self.note.setWordWrap(True)
-        self.note.setEnabled(False)
         self.note.hide()
         col.addWidget(self.note)
         self.stack = QStackedWidget(self)

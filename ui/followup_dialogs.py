@@ -77,8 +77,13 @@ class VisitDialog(CoreFormDialog):
         planned = followup_id is not None
         title = (tr("FollowUp", "Record the follow-up of {case}") if planned
                  else tr("FollowUp", "Record an unplanned contact with {case}")).format(case=case_number)
-        intro = (tr("FollowUp", "Due on {date}.").format(date=due.isoformat()) if planned and due
-                 else tr("FollowUp", "A contact that was not scheduled: it is due and done on the same day."))
+        if planned and due:
+            late = (dt.date.today() - due).days
+            intro = (tr("FollowUp", "{case}: due on {date}, overdue by {n} days.") if late > 0
+                     else tr("FollowUp", "{case}: due on {date}.")).format(case=case_number, date=due.isoformat(), n=late)
+        else:
+            intro = tr("FollowUp", "{case}: a contact that was not scheduled (due and done the same day).").format(
+                case=case_number)
         super().__init__(reg, runner, title, tr("FollowUp", "&Record"), parent, intro)
         self.case_id, self.followup_id = case_id, followup_id
         self.add(tr("FollowUp", "&Date of the contact:"), DateField("done_date"))

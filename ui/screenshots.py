@@ -173,14 +173,20 @@ def _take(app: QApplication, out: Path, register: Path | None, username: str | N
             window.go(key)
             page = window.page(key)
             settle()
+            from ui.screenshots_work import case_pictures, work_pictures
+
             if key == "cases":
                 _case_pictures(shots, window, page, may_edit=made_here)
+                case_pictures(shots, window)
+                window.go(key)
             elif key == "admin":
-                for index, name in enumerate(("users", "office", "security", "backups")):
+                for index in range(page.tabs.count()):
                     page.tabs.setCurrentIndex(index)
+                    settle(200)
+                    name = page.tabs.tabText(index).replace("&", "").lower().replace(" ", "-")
                     shots.save(f"admin-{name}", window)
                 _backup_pictures(shots, window, page, Path(tmp))
-            else:
+            elif not work_pictures(shots, window, key, page):
                 shots.save(f"page-{key}", window)
         window.lock("lock")
         settle()
@@ -299,9 +305,13 @@ def _case_pictures(shots: Shooter, window: MainWindow, page, may_edit: bool) -> 
     page.tabs.setCurrentIndex(0)
 
 
-def run_screenshots(out: Path, register: Path | None, username: str | None, password: str | None) -> int:
-    """The CLI's entry: render into ``out`` and list the files."""
+def run_screenshots(out: Path, register: Path | None, username: str | None, password: str | None,
+                    scale: float | None = None) -> int:
+    """The CLI's entry: render into ``out`` and list the files (at ``scale``, e.g. 2 for 200 %)."""
     from tipdesk import logs
+
+    if scale:
+        os.environ["QT_SCALE_FACTOR"] = f"{scale:g}"  # read when the application is made, just below
 
     logs.configure()  # Qt's notices go to the log file, not the terminal
     if register is not None:

@@ -47,7 +47,7 @@ class CoreFormDialog(QDialog):
         self.reg = reg
         self.runner = runner
         self.setWindowTitle(title)
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(560)
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.box = QVBoxLayout(self)
         if intro:
@@ -93,6 +93,8 @@ class CoreFormDialog(QDialog):
         self.message.setText(text)
         self.message.setAccessibleName(text)
         self.message.setVisible(bool(text))
+        if text:
+            self.grow()
 
     # --- for subclasses ------------------------------------------------------------------------
 
@@ -149,6 +151,13 @@ class CoreFormDialog(QDialog):
         head = (tr("Dialogs", "Nothing was saved: one thing to correct.") if count == 1 else
                 tr("Dialogs", "Nothing was saved: {n} things to correct.").format(n=count))
         self.say(" ".join([head, *loose]))
+        self.grow()
+
+    def grow(self) -> None:
+        """Make room for the messages just shown (wrapped labels do not resize a dialog)."""
+        self.layout().activate()
+        hint = self.sizeHint()
+        self.resize(max(self.width(), hint.width()), max(self.height(), self.heightForWidth(self.width()), hint.height()))
 
 
 def reason_field(name: str = "reason") -> NotesField:

@@ -132,7 +132,6 @@ class ShelterPage(Page):
                                            "facility's eligibility, with a reason. tipdesk keeps no bed reservations: "
                                            "use the waiting list."), left)
         self.legend.setWordWrap(True)
-        self.legend.setEnabled(False)
         lcol.addWidget(self.legend)
         actions = QHBoxLayout()
         self.admit_button = QPushButton(tr("Shelter", "&Admit…"), left)
