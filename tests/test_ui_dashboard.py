@@ -57,7 +57,7 @@ def test_the_dashboard_shows_the_returns_figures(qtbot, setup) -> None:
         # While it counts, the window answers: every section arrives on its own.
         shown: list[str] = []
         page.section_shown.connect(shown.append)
-        qtbot.waitUntil(lambda: len(page.results) == 4, timeout=20_000)
+        qtbot.waitUntil(lambda: page.complete, timeout=20_000)
         assert sorted(shown) == ["followups", "people", "shelter", "trends"]
         ret = the_return(win.reg)
         t2, t5, t7 = ret.tables[spec.T2], ret.tables[spec.T5], ret.tables[spec.T7]
@@ -85,9 +85,9 @@ def test_current_quarter_is_provisional_and_charts_turn_into_tables(qtbot, setup
     try:
         win.go("dashboard")
         page = win.pages["dashboard"]
-        qtbot.waitUntil(lambda: len(page.results) == 4, timeout=20_000)
+        qtbot.waitUntil(lambda: page.complete, timeout=20_000)
         page.which.setCurrentIndex(0)  # this quarter, so far
-        qtbot.waitUntil(lambda: page.provisional and len(page.results) == 4, timeout=20_000)
+        qtbot.waitUntil(lambda: page.provisional and page.complete, timeout=20_000)
         assert page.counted.end == TODAY and "provisional" in page.status.text()
         card = page.cards["occupancy"]
         card.table_button.click()
@@ -104,7 +104,7 @@ def test_current_quarter_is_provisional_and_charts_turn_into_tables(qtbot, setup
         page.kind.setCurrentIndex(page.kind.findData("custom"))
         page.start_edit.setDate(page.start_edit.date().addDays(-40))
         page.show_button.click()
-        qtbot.waitUntil(lambda: len(page.results) == 4, timeout=20_000)
+        qtbot.waitUntil(lambda: page.complete, timeout=20_000)
         assert page.requested.code.endswith(f"to {page.requested.end.isoformat()}")
     finally:
         close_window(win)

@@ -47,7 +47,7 @@ def test_an_analyst_sees_no_name_on_shelter_follow_up_dashboard_and_case_section
         assert not fu.queues["overdue"].record_button.isVisible()
         win.go("dashboard")
         dash = win.pages["dashboard"]
-        qtbot.waitUntil(lambda: len(dash.results) == 4, timeout=20_000)
+        qtbot.waitUntil(lambda: dash.complete, timeout=20_000)
         # the case editor's new sections, opened from the follow-up queue
         win.go("followup")
         fu.queues["high_risk"].view.selectRow(0)

@@ -26,6 +26,7 @@ from PySide6.QtCore import QMargins, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QGraphicsItem,
     QApplication,
     QFrame,
     QHBoxLayout,
@@ -76,9 +77,12 @@ class ChartCard(QFrame):
         top.addWidget(self.table_button)
         top.addWidget(self.copy_button)
         col.addLayout(top)
+        # The note and the "Counting…" line keep their place whether they say something or not:
+        # a card that changes its layout makes Qt Charts lay the chart out and draw it again.
         self.note = QLabel(self)
         self.note.setWordWrap(True)
-        self.note.hide()
+        self.note.setMinimumHeight(self.note.fontMetrics().height() * 2 + 2)
+        self.note.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         col.addWidget(self.note)
         self.stack = QStackedWidget(self)
         self.chart = QChart()
@@ -86,6 +90,8 @@ class ChartCard(QFrame):
         self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
         self.chart.setMargins(QMargins(4, 4, 4, 4))
         self.chart.setBackgroundRoundness(0)
+        # drawn once into a pixmap, then copied: repainting the page does not redraw every chart
+        self.chart.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.view = QChartView(self.chart, self)
         self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.view.setMinimumHeight(290)
@@ -105,6 +111,7 @@ class ChartCard(QFrame):
         col.addWidget(self.stack, 1)
         self.waiting = QLabel(tr("Charts", "Counting…"), self)
         self.waiting.setEnabled(False)
+        self.waiting.setFixedHeight(self.waiting.sizeHint().height())
         col.addWidget(self.waiting)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.table_button.toggled.connect(lambda on: self.stack.setCurrentIndex(1 if on else 0))
@@ -118,12 +125,13 @@ class ChartCard(QFrame):
             self.chart.removeAxis(axis)
 
     def set_waiting(self, waiting: bool) -> None:
-        self.waiting.setVisible(waiting)
-        self.stack.setEnabled(not waiting)
+        # Only the line says so, in a place it always keeps: disabling a chart view, or a card
+        # whose layout changes, makes Qt Charts lay the chart out and draw it again.
+        self.waiting.setText(tr("Charts", "Counting…") if waiting else "")
 
     def set_note(self, text: str) -> None:
         self.note.setText(text)
-        self.note.setVisible(bool(text))
+        self.note.setAccessibleName(text)
 
     def set_bars(self, category_title: str, categories: Sequence[str], series: Sequence[tuple[str, Sequence[float]]],
                  *, horizontal: bool = False, stacked: bool = False) -> None:

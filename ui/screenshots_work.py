@@ -79,7 +79,7 @@ def _followup(shots: Shooter, window: MainWindow, page) -> None:  # noqa: ANN001
 
 
 def _dashboard(shots: Shooter, window: MainWindow, page) -> None:  # noqa: ANN001
-    wait_until(lambda: len(page.results) == 4, 120)
+    wait_until(lambda: page.complete, 120)
     settle(500)
     shots.save("dashboard", window)
     area = page.findChild(QScrollArea)

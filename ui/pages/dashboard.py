@@ -13,7 +13,7 @@ import datetime as dt
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -109,6 +109,9 @@ class DashboardPage(Page):
         self.started_at = 0.0
         self.section_ms: dict[str, float] = {}
         self._handles: list = []
+        self._queue: list = []
+        self._drawing: list = []
+        self.shown_sections: set[str] = set()
 
         outer = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -255,6 +258,8 @@ class DashboardPage(Page):
         self.started_at = time.perf_counter()
         self.section_ms = {}
         self.results = {}
+        self.shown_sections = set()
+        self._drawing = []
         self._say_status(counting_now=True)
         key = (requested, self.today)
         cached = self._cache.get(key, {}) if use_cache else {}
@@ -263,30 +268,65 @@ class DashboardPage(Page):
         for handle in self._handles:
             handle.cancel()  # an older period still being counted: stop it
         self._handles = []
-        reg = self.reg
+        self._queue = [section for section in core.SECTIONS if section.key not in cached]
         for section in core.SECTIONS:
             if section.key in cached:
                 self._section_done(token, key, section.key, cached[section.key])
-                continue
+        self._next_section(token, key, counted)
 
-            def op(progress, compute=section.compute, today=self.today):  # noqa: ANN001, ANN202
-                with reg.read() as s:
-                    return compute(s, counted, today, lambda: progress.cancelled)
+    def _next_section(self, token: int, key: tuple, counted: Period) -> None:
+        """Count the next section. One at a time: the counting is Python, and a second thread
+        counting beside it would take the interpreter from the window for longer stretches."""
+        if token != self._token or not self._queue:
+            return
+        section = self._queue.pop(0)
+        reg, today = self.reg, self.today
 
-            self._handles.append(self.runner.run(
-                op, lambda result, k=section.key: self._section_done(token, key, k, result),
-                lambda exc, k=section.key: self._section_failed(token, k, exc),
-                label=tr("Dashboard", "Counting…"), progress_delay_ms=-1))
+        def op(progress, compute=section.compute):  # noqa: ANN001, ANN202
+            with reg.read() as s:
+                return compute(s, counted, today, lambda: progress.cancelled)
+
+        def done(result: object, k: str = section.key) -> None:
+            self._section_done(token, key, k, result)
+            self._next_section(token, key, counted)
+
+        self._handles.append(self.runner.run(op, done, lambda exc, k=section.key: self._section_failed(token, k, exc),
+                                             label=tr("Dashboard", "Counting…"), progress_delay_ms=-1))
 
     def _section_done(self, token: int, key: tuple, section: str, result: object) -> None:
         if token != self._token:
             return
         self._cache.setdefault(key, {})[section] = result
         self.results[section] = result
-        self.section_ms[section] = (time.perf_counter() - self.started_at) * 1000
         getattr(self, f"_show_{section}")(result)
+
+    def _later(self, token: int, work) -> None:  # noqa: ANN001
+        """Draw one chart per turn of the event loop, so that keys and clicks get in between."""
+        self._drawing.append((token, work))
+        if len(self._drawing) == 1:
+            QTimer.singleShot(0, self._draw_next)
+
+    def _draw_next(self) -> None:
+        if not self._drawing:
+            return
+        token, work = self._drawing.pop(0)
+        if token == self._token:
+            work()
+        if self._drawing:
+            QTimer.singleShot(0, self._draw_next)
+
+    @property
+    def complete(self) -> bool:
+        """Every section of the period asked for last is drawn."""
+        return len(self.shown_sections) == len(core.SECTIONS)
+
+    def _section_drawn(self, token: int, section: str) -> None:
+        if token != self._token:
+            return
+        self.section_ms[section] = (time.perf_counter() - self.started_at) * 1000
+        self.shown_sections.add(section)
         self.section_shown.emit(section)
-        if len(self.results) == len(core.SECTIONS):
+        if len(self.shown_sections) == len(core.SECTIONS):
             self._say_status(counting_now=False)
             self.all_shown.emit()
 
@@ -339,6 +379,16 @@ class DashboardPage(Page):
 
     # --- showing -----------------------------------------------------------------------------------
 
+    def _draw(self, section: str, *charts) -> None:  # noqa: ANN002
+        """Each of ``charts`` (key, fill) drawn in a turn of its own, then the section is done."""
+        token = self._token
+        for key, fill in charts:
+            def job(key=key, fill=fill) -> None:  # noqa: ANN001
+                fill(self.cards[key])
+                self.cards[key].set_waiting(False)
+            self._later(token, job)
+        self._later(token, lambda: self._section_drawn(token, section))
+
     def _show_people(self, people: core.PeopleFigures) -> None:
         t2, t3, t4 = people.tables[spec.T2], people.tables[spec.T3], people.tables[spec.T4]
         row = t2.row("Total victims") or ()
@@ -349,13 +399,7 @@ class DashboardPage(Page):
             return int(row[cols.index(name)]) if row and name in cols else 0
 
         sexes = [tr("Vocabulary", label) for _k, label in SEXES]
-        self.cards["sex_age"].set_bars(tr("Dashboard", "Sex"), sexes, [
-            (tr("Dashboard", age_label), [cell(sex, age) for sex, _l in SEXES]) for age, age_label in AGES
-        ], stacked=True)
         forms = list(spec.T2_ROWS[:-1])
-        self.cards["forms"].set_bars(tr("Dashboard", "Form of exploitation"), [tr("Vocabulary", f) for f in forms],
-                                     [(tr("Dashboard", "Victims"), [int(t2.value(f, "Total") or 0) for f in forms])],
-                                     horizontal=True)
         countries = [(name, int(t3.value(name, "Total") or 0)) for name, _v in t3.rows if name not in spec.T3_FIXED]
         countries.sort(key=lambda c: (-c[1], c[0]))
         shown = countries[:TOP_COUNTRIES]
@@ -369,51 +413,63 @@ class DashboardPage(Page):
         if unknown:
             labels.append(tr("Dashboard", "not recorded"))
             values.append(unknown)
-        self.cards["citizenship"].set_bars(tr("Dashboard", "Citizenship (first listed)"), labels[::-1],
-                                           [(tr("Dashboard", "Victims"), values[::-1])], horizontal=True)
-        self.cards["citizenship"].set_note(tr("Dashboard", "Domestic: {d} · transnational: {t} · scope unknown: {u}.").format(
-            d=t3.value("Domestic", "Total") or 0, t=t3.value("Transnational", "Total") or 0,
-            u=t3.value("Scope unknown", "Total") or 0))
         orgs = [(name, int(t4.value(name, "Total") or 0)) for name, _v in t4.rows]
         orgs = [o for o in orgs if o[1]] or orgs
         org_labels = [_short(tr("Vocabulary", vocab.label(vocab.ORG_TYPES, n)) if n not in spec.T4_FIXED
                              else tr("Vocabulary", n)) for n, _v in orgs]
-        self.cards["identified_by"].set_bars(tr("Dashboard", "Identified by"), org_labels[::-1],
-                                             [(tr("Dashboard", "Victims"), [v for _n, v in orgs][::-1])],
-                                             horizontal=True)
-        victims = int(t2.value("Total victims", "Total") or 0)
-        children = sum(cell(sex, "0-17") for sex, _l in SEXES)
-        self.tiles["victims"].set(victims)
-        self.tiles["children"].set(children)
-        for key in ("sex_age", "forms", "citizenship", "identified_by"):
-            self.cards[key].set_waiting(False)
+
+        def citizenship(card: ChartCard) -> None:
+            card.set_bars(tr("Dashboard", "Citizenship (first listed)"), labels[::-1],
+                          [(tr("Dashboard", "Victims"), values[::-1])], horizontal=True)
+            card.set_note(tr("Dashboard", "Domestic: {d} · transnational: {t} · scope unknown: {u}.").format(
+                d=t3.value("Domestic", "Total") or 0, t=t3.value("Transnational", "Total") or 0,
+                u=t3.value("Scope unknown", "Total") or 0))
+
+        self.tiles["victims"].set(int(t2.value("Total victims", "Total") or 0))
+        self.tiles["children"].set(sum(cell(sex, "0-17") for sex, _l in SEXES))
         self._say_status(counting_now=len(self.results) < len(core.SECTIONS))
+        self._draw("people",
+                   ("sex_age", lambda card: card.set_bars(tr("Dashboard", "Sex"), sexes, [
+                       (tr("Dashboard", age_label), [cell(sex, age) for sex, _l in SEXES]) for age, age_label in AGES
+                   ], stacked=True)),
+                   ("forms", lambda card: card.set_bars(
+                       tr("Dashboard", "Form of exploitation"), [tr("Vocabulary", f) for f in forms],
+                       [(tr("Dashboard", "Victims"), [int(t2.value(f, "Total") or 0) for f in forms])],
+                       horizontal=True)),
+                   ("citizenship", citizenship),
+                   ("identified_by", lambda card: card.set_bars(
+                       tr("Dashboard", "Identified by"), org_labels[::-1],
+                       [(tr("Dashboard", "Victims"), [v for _n, v in orgs][::-1])], horizontal=True)))
 
     def _show_shelter(self, shelter: core.ShelterFigures) -> None:
         points = shelter.occupancy
         days = [p.day.strftime("%d %b") for p in points]
         every = max(1, -(-len(points) // 8))
-        self.cards["occupancy"].set_lines(tr("Dashboard", "Night of"), days, [
-            (tr("Dashboard", "People placed"), [p.occupied for p in points]),
-            (tr("Dashboard", "Places"), [shelter.capacity] * len(points)),
-        ], dashed=(tr("Dashboard", "Places"),), label_every=every)
         t5 = shelter.table
-        self.cards["occupancy"].set_note(tr(
-            "Dashboard", "Admissions {a} · discharges {d} · bed-nights {n:,} · average stay of those discharged: {s}.").format(
-            a=t5.value("Total", "Admissions"), d=t5.value("Total", "Discharges"), n=t5.value("Total", "Bed-nights") or 0,
-            s=(tr("Dashboard", "{days} days").format(days=t5.value("Total", "Average stay of discharged (days)"))
-               if t5.value("Total", "Average stay of discharged (days)") not in (None, "") else "—")))
-        self.cards["occupancy"].set_waiting(False)
+        average = t5.value("Total", "Average stay of discharged (days)")
+
+        def fill(card: ChartCard) -> None:
+            card.set_lines(tr("Dashboard", "Night of"), days, [
+                (tr("Dashboard", "People placed"), [p.occupied for p in points]),
+                (tr("Dashboard", "Places"), [shelter.capacity] * len(points)),
+            ], dashed=(tr("Dashboard", "Places"),), label_every=every)
+            card.set_note(tr(
+                "Dashboard", "Admissions {a} · discharges {d} · bed-nights {n:,} · average stay of those discharged: "
+                             "{s}.").format(
+                a=t5.value("Total", "Admissions"), d=t5.value("Total", "Discharges"),
+                n=t5.value("Total", "Bed-nights") or 0,
+                s=tr("Dashboard", "{days} days").format(days=average) if average not in (None, "") else "—"))
+
         self.tiles["in_shelter"].set(int(t5.value("Total", "Occupied at period end") or 0))
+        self._draw("shelter", ("occupancy", fill))
 
     def _show_followups(self, f: core.FollowUpFigures) -> None:
-        self.cards["followups"].set_bars(tr("Dashboard", "Follow-ups"), [
+        self.tiles["overdue"].set(f.cases_overdue)
+        self._draw("followups", ("followups", lambda card: card.set_bars(tr("Dashboard", "Follow-ups"), [
             tr("Dashboard", "due"), tr("Dashboard", "done"), tr("Dashboard", "overdue at the end")], [
             (tr("Dashboard", "Follow-ups"), [f.due, f.done, f.overdue]),
             (tr("Dashboard", "Cases"), [f.cases_due, f.cases_done, f.cases_overdue]),
-        ])
-        self.cards["followups"].set_waiting(False)
-        self.tiles["overdue"].set(f.cases_overdue)
+        ])))
 
     def _show_trends(self, quarters: tuple) -> None:
         labels = [q.period.code + ("*" if q.provisional else "") for q in quarters]
@@ -421,9 +477,12 @@ class DashboardPage(Page):
         for i, form in enumerate(spec.T2_ROWS[:-1]):
             series.append((tr("Vocabulary", form), [q.by_form[i][1] for q in quarters]))
         series.append((tr("Dashboard", "In shelter at the quarter's end"), [q.in_shelter_at_end for q in quarters]))
-        self.cards["trends"].set_lines(tr("Dashboard", "Quarter"), labels, series,
-                                       dashed=(tr("Dashboard", "In shelter at the quarter's end"),))
         provisional = [q.period.code for q in quarters if q.provisional]
-        self.cards["trends"].set_note(tr("Dashboard", "* {code} so far (provisional).").format(code=provisional[0])
-                                      if provisional else "")
-        self.cards["trends"].set_waiting(False)
+
+        def fill(card: ChartCard) -> None:
+            card.set_lines(tr("Dashboard", "Quarter"), labels, series,
+                           dashed=(tr("Dashboard", "In shelter at the quarter's end"),))
+            card.set_note(tr("Dashboard", "* {code} so far (provisional).").format(code=provisional[0])
+                          if provisional else "")
+
+        self._draw("trends", ("trends", fill))

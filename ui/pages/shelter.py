@@ -78,6 +78,7 @@ class ShelterPage(Page):
         self.plans: list = []
         self.office_code = ""
         self._token = 0
+        self.shown_token = 0  # the request the board shows (equal to _token once it has arrived)
         self.requested_at = 0.0
         self.last_load_ms = 0.0
 
@@ -245,6 +246,11 @@ class ShelterPage(Page):
             return
         self.refresh()
 
+    @property
+    def board_current(self) -> bool:
+        """The board shows the facility and night asked for last."""
+        return self.shown_token == self._token
+
     def facility(self):  # noqa: ANN201 (FacilityInfo | None)
         fid = self.facility_combo.currentData()
         return next((f for f in self.facilities if f.id == fid), None)
@@ -276,6 +282,7 @@ class ShelterPage(Page):
         if token != self._token:
             return  # a newer request is on its way
         residents, occupancy, waiting = result
+        self.shown_token = token
         self.occupancy = occupancy
         selected = self.board.selected_card()
         self.board.board_model.set_cards(cards_for(facility, residents), on)
