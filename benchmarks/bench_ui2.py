@@ -63,8 +63,9 @@ def _prepare(ctx: Context) -> tuple[Path, int]:
     for old in [path, files.keys_path(path), *files.sidecar_paths(path)]:
         if old.exists():
             old.unlink()
-    shutil.copyfile(source, path)
-    shutil.copyfile(files.keys_path(source), files.keys_path(path))
+    for src, dst in ((source, path), (files.keys_path(source), files.keys_path(path))):
+        shutil.copyfile(src, dst)
+        dst.chmod(0o600)
     reg = open_register(path, "admin", DEMO_PASSWORD)
     try:
         beds = tuple(f"Bed {i + 1:02d}" for i in range(40))

@@ -268,7 +268,8 @@ def trends(session: Session, period: Period, today: dt.date, cancel: CancelCheck
         statuses[case_id].append((day(effective), entry_id, status))
     _check(cancel)
     window = Period(quarters[0][0].start, quarters[-1][0].end, "window")
-    stays = read_stays(session, window, today, lambda _case_id: "")
+    stays = sorted(read_stays(session, window, today, lambda _case_id: ""), key=lambda st: st.admitted)
+    admitted_on = [st.admitted for st in stays]
     registered_on = [r[1] for r in rows]
     forms = spec.T2_ROWS[:-1]
     result = []
@@ -283,7 +284,9 @@ def trends(session: Session, period: Period, today: dt.date, cancel: CancelCheck
             victims += 1
             for category in tables.t2_categories(json_list(exploitation)):
                 counts[category] = counts.get(category, 0) + 1
-        in_shelter = sum(1 for st in stays if counting.occupied_at_end(st.admitted, st.discharged, q))
+        in_shelter = 0
+        for st in stays[:bisect.bisect_right(admitted_on, q.end)]:  # admitted by the quarter's end
+            in_shelter += counting.occupied_at_end(st.admitted, st.discharged, q)
         result.append(QuarterFigures(q, provisional, victims, tuple((f, counts[f]) for f in forms), in_shelter))
     return tuple(result)
 

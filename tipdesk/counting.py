@@ -149,13 +149,18 @@ def status_on(entries: Iterable[tuple[dt.date, int, str]], day: dt.date) -> str 
 CLOSED_STATUSES = ("Closed", "ClosedReferred")
 
 
+def _entry_order(entry: tuple) -> tuple:
+    return entry[0], entry[1]
+
+
 def closure_date(entries: Iterable[tuple[dt.date, int, str]], period: Period) -> dt.date | None:
     """The date the case status became Closed/ClosedReferred, when within the period and the
     status at period end is one of the two (tipdesk's reading: the start of the final closed
     run of entries as of the period end — see docs/returns.md)."""
-    ordered = sorted((e for e in entries if e[0] <= period.end), key=lambda e: (e[0], e[1]))
-    if not ordered or ordered[-1][2] not in CLOSED_STATUSES:
-        return None
+    in_force = [e for e in entries if e[0] <= period.end]
+    if not in_force or max(in_force, key=_entry_order)[2] not in CLOSED_STATUSES:
+        return None  # not closed at the period end (most cases: no sorting needed to know)
+    ordered = sorted(in_force, key=_entry_order)
     became = ordered[-1][0]
     for effective, _order, value in reversed(ordered):
         if value not in CLOSED_STATUSES:
