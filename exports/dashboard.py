@@ -186,7 +186,9 @@ def people(session: Session, period: Period, today: dt.date, cancel: CancelCheck
     rows: list[LineRow] = []
     left_out = []
     nothing = Activity.none()
-    for row in cases:
+    for i, row in enumerate(cases):
+        if i % 2000 == 0:
+            _check(cancel)  # a lock stops the counting at once
         cid = row[0]
         built, _problems = build_line_row(row, statuses.get(cid, ()), case_statuses.get(cid), period, org_types,
                                           nothing, case_key="", person_key=_no_person_key)
@@ -274,6 +276,7 @@ def trends(session: Session, period: Period, today: dt.date, cancel: CancelCheck
     forms = spec.T2_ROWS[:-1]
     result = []
     for q, provisional in quarters:
+        _check(cancel)
         lo = bisect.bisect_left(registered_on, q.start.isoformat())
         hi = bisect.bisect_right(registered_on, q.end.isoformat())
         counts = dict.fromkeys(forms, 0)
@@ -401,8 +404,10 @@ def _followups(sql, period: Period, cancel: CancelCheck | None = None) -> Follow
             histories[case_id].append((day(effective), entry_id, status))
     finally:
         sql("DROP TABLE IF EXISTS temp.tipdash_cases")
+    _check(cancel)
     in_scope = {cid for cid, reg in registered.items()
                 if counting.case_in_scope(reg, histories.get(cid) or [(reg, 0, "Active")], period)}
+    _check(cancel)
     due, done, overdue = count_followups(rows, in_scope, period)
     return FollowUpFigures(sum(due.values()), sum(done.values()), sum(overdue.values()),
                            sum(1 for n in due.values() if n), sum(1 for n in done.values() if n),

@@ -17,7 +17,9 @@ def test_screenshots_render_every_main_view(qtbot, tmp_path, monkeypatch) -> Non
     for expected in ("login", "login-wrong-password", "wizard-recovery-key", "admin-users", "locked",
                      "case-list", "case-editor-person", "case-editor-identification", "case-editor-history",
                      "case-new-duplicate-warning", "case-new-validation", "admin-backups", "backup-done",
-                     "backup-folder-missing"):
+                     "backup-folder-missing", "shelter-board", "followup-queues", "dashboard", "dashboard-all-charts",
+                     "case-editor-shelter", "case-editor-services", "case-editor-followup", "admin-follow-up-plans",
+                     "admin-facilities", "admin-keys"):
         assert expected in names
     for path in files:
         image = QImage(str(path))

@@ -304,7 +304,7 @@ class DashboardPage(Page):
         """Draw one chart per turn of the event loop, so that keys and clicks get in between."""
         self._drawing.append((token, work))
         if len(self._drawing) == 1:
-            QTimer.singleShot(0, self._draw_next)
+            QTimer.singleShot(0, self, self._draw_next)  # bound to the page: dropped if it goes
 
     def _draw_next(self) -> None:
         if not self._drawing:
@@ -313,7 +313,7 @@ class DashboardPage(Page):
         if token == self._token:
             work()
         if self._drawing:
-            QTimer.singleShot(0, self._draw_next)
+            QTimer.singleShot(0, self, self._draw_next)
 
     @property
     def complete(self) -> bool:
