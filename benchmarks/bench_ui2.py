@@ -27,10 +27,11 @@ changed) until its 40 cards, occupancy summary and waiting list have been read o
 runner and painted; median of repeated opens. *Dashboard*: from choosing the year 2025 (a
 period that has ended, so its figures are the return's) until all four sections — persons
 identified (T1–T4), shelter (T5 and occupancy), follow-ups, trends over eight quarters — are
-computed and drawn; the sections run side by side on the runner's two threads, nothing cached
-(each run starts afresh). *Event-loop stall*: a timer on the GUI thread ticking every 5 ms while
-the dashboard counts; the figure is the longest time between two ticks, i.e. the longest the
-window could not respond to a key or a click. *Core, one thread*: `exports.dashboard.dashboard`
+computed and drawn; the sections are counted one after another on the operation runner and each
+chart is drawn in its own turn of the event loop, nothing cached (each run starts afresh).
+*Event-loop stall*: a timer on the GUI thread ticking every 5 ms while the dashboard counts; the
+figure is the longest time between two ticks, i.e. the longest the window could not respond to
+a key or a click (100 ms is the usual bound of "instant"). *Core, one thread*: `exports.dashboard.dashboard`
 for the same year without any window, the sections one after the other (what the counting
 costs). The machine's load and a plain Python loop's time are noted: this 2-core machine is
 shared, and the figures scale with both.
@@ -215,8 +216,8 @@ def run(ctx: Context) -> list[Figure]:
                f"≤ {DASHBOARD_TARGET_MS} ms", within(dash["total"], DASHBOARD_TARGET_MS),
                f"slowest {dash['slowest']:,.0f} ms; {victims:,} victims identified, {due:,} follow-ups due"),
         Figure("… first section drawn", dash["first"], "ms", "", None, "the others follow as they finish"),
-        Figure("… longest event-loop stall while it counts", dash["stall"], "ms", "≤ 50 ms",
-               within(dash["stall"], 50), f"median of the runs' longest: {dash['stall_median']:,.0f} ms"),
+        Figure("… longest event-loop stall while it counts", dash["stall"], "ms", "≤ 100 ms",
+               within(dash["stall"], 100), f"median of the runs' longest: {dash['stall_median']:,.0f} ms"),
         Figure("dashboard counting alone, one thread, sections in turn (the year)", core, "ms", "", None,
                "no window"),
         Figure("… a quarter (2025-Q3) of the same register", quarter, "ms", "", None,
