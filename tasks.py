@@ -152,7 +152,7 @@ def cmd_run(args: list[str]) -> int:
     env = dict(os.environ)
     if not args and not register.exists():
         DEMO_DIR.mkdir(parents=True, exist_ok=True)
-        say(f"creating the demo register {register} with 1,000 synthetic cases (about a minute)")
+        say(f"creating the demo register {register} with 1,000 synthetic cases")
         env_demo = dict(env, TIPDESK_PASSWORD=DEMO_ADMIN_PASSWORD)
         subprocess.run(
             [str(VENV_PY), "-m", "tipdesk", "demo", str(register), "--cases", "1000"],
@@ -210,7 +210,13 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in COMMANDS:
         print(__doc__)
         return 2
-    return COMMANDS[argv[0]](argv[1:])
+    try:
+        return COMMANDS[argv[0]](argv[1:])
+    except subprocess.CalledProcessError as exc:
+        # apt-get and pip have already said why on the terminal; a traceback would bury it.
+        say(f"this step failed (exit code {exc.returncode}): {' '.join(map(str, exc.cmd))}")
+        say("its messages are above; once the cause is fixed, run the same command again.")
+        return 1
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,16 @@ def test_a_venv_left_without_pip_by_a_failed_python3_m_venv_is_not_ready(
     assert not tasks.venv_ready()
     (venv_dir / "lib" / "python3.11" / "site-packages" / "pip").mkdir()
     assert tasks.venv_ready()
+
+
+def test_a_failed_install_step_ends_with_a_plain_message_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def failing_pip(args: list[str]) -> int:
+        raise subprocess.CalledProcessError(1, [".venv/bin/python", "-m", "pip", "install"])
+
+    monkeypatch.setitem(tasks.COMMANDS, "test", failing_pip)
+    assert tasks.main(["test"]) == 1
+    out = capsys.readouterr().out
+    assert "failed (exit code 1): .venv/bin/python -m pip install" in out
+    assert "run the same command again" in out
