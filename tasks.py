@@ -63,7 +63,23 @@ def missing_debian_packages(packages: list[str]) -> list[str]:
     return missing
 
 
+def venv_package() -> list[str]:
+    """The Debian package that provides ``ensurepip``, if it is missing (``venv`` needs it)."""
+    try:
+        import ensurepip  # noqa: F401
+    except ImportError:
+        return [f"python3.{sys.version_info.minor}-venv"]
+    return []
+
+
 def ensure_debian_packages(packages: list[str], why: str) -> None:
+    """Install the missing ones of ``packages`` (as root), or print the one line that does."""
+    reasons = [why] if packages else []
+    if not venv_ready() and venv_package():
+        # Asked for together with Qt's libraries, so that a user without root runs one line.
+        packages = packages + venv_package()
+        reasons.append("to create the virtual environment .venv")
+    why = " and ".join(reasons)
     missing = missing_debian_packages(packages)
     if not missing:
         return
@@ -74,18 +90,10 @@ def ensure_debian_packages(packages: list[str], why: str) -> None:
         subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
         subprocess.run(line.split(), check=True, env=env)
     else:
-        say(f"Qt needs these Debian packages {why}, and they are missing. As root, run:")
-        print(f"\n    sudo {line}\n", flush=True)
+        say(f"tipdesk needs these Debian packages {why}, and they are missing.")
+        say("Install them as root (log in as root, or put sudo in front), then run this again:")
+        print(f"\n    {line}\n", flush=True)
         sys.exit(2)
-
-
-def ensure_venv_module() -> None:
-    """Debian ships ``venv`` without ``ensurepip`` unless python3-venv is installed."""
-    try:
-        import ensurepip  # noqa: F401
-    except ImportError:
-        pkg = f"python3.{sys.version_info.minor}-venv"
-        ensure_debian_packages([pkg], "to create a virtual environment")
 
 
 def requirements_stamp(extras: str) -> str:
@@ -93,11 +101,18 @@ def requirements_stamp(extras: str) -> str:
     return digest[:16]
 
 
+def venv_ready() -> bool:
+    """True if ``.venv`` has a Python with pip (``python3 -m venv`` without ensurepip leaves none)."""
+    pattern = "Lib/site-packages/pip" if IS_WINDOWS else "lib/python3*/site-packages/pip"
+    return VENV_PY.exists() and any(VENV.glob(pattern))
+
+
 def ensure_environment(extras: str = "test") -> None:
     """Create ``.venv`` and install the project into it (once per pyproject.toml change)."""
-    if not VENV_PY.exists():
-        ensure_venv_module()
+    if not venv_ready():
+        ensure_debian_packages([], "")  # python3-venv, when Debian's python3 lacks ensurepip
         say("creating the virtual environment .venv")
+        # clear=True also repairs a .venv left without pip by a failed ``python3 -m venv``.
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     # One stamp per set of extras: "test" and "test,build" share the venv without reinstalling
     # each other; a stamp is stale once pyproject.toml changes.
@@ -137,7 +152,7 @@ def cmd_run(args: list[str]) -> int:
     env = dict(os.environ)
     if not args and not register.exists():
         DEMO_DIR.mkdir(parents=True, exist_ok=True)
-        say(f"creating the demo register {register} with 1,000 synthetic cases (about a minute)")
+        say(f"creating the demo register {register} with 1,000 synthetic cases")
         env_demo = dict(env, TIPDESK_PASSWORD=DEMO_ADMIN_PASSWORD)
         subprocess.run(
             [str(VENV_PY), "-m", "tipdesk", "demo", str(register), "--cases", "1000"],
@@ -200,7 +215,13 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in COMMANDS:
         print(__doc__)
         return 2
-    return COMMANDS[argv[0]](argv[1:])
+    try:
+        return COMMANDS[argv[0]](argv[1:])
+    except subprocess.CalledProcessError as exc:
+        # apt-get and pip have already said why on the terminal; a traceback would bury it.
+        say(f"this step failed (exit code {exc.returncode}): {' '.join(map(str, exc.cmd))}")
+        say("its messages are above; once the cause is fixed, run the same command again.")
+        return 1
 
 
 if __name__ == "__main__":
