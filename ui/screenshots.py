@@ -275,6 +275,8 @@ def _case_pictures(shots: Shooter, window: MainWindow, page, may_edit: bool) -> 
         settle(250)
         shots.save(f"case-editor-{name}", window)
     editor.load(editor.detail)
+    if may_edit and editor.ctx.can_write and editor.detail is not None:
+        _part_pictures(shots, window, editor)
     if editor.ctx.can_write and editor.detail is not None:
         # the duplicate warning: a new case for someone whose name is typed slightly differently
         person = editor.detail.person
@@ -297,6 +299,52 @@ def _case_pictures(shots: Shooter, window: MainWindow, page, may_edit: bool) -> 
     for i in range(page.tabs.count() - 1, 0, -1):
         page.tabs.removeTab(i)
     page.tabs.setCurrentIndex(0)
+
+
+def _part_pictures(shots: Shooter, window: MainWindow, editor) -> None:  # noqa: ANN001
+    """The status dialogs and a referral being changed (on the register made for the pictures)."""
+    from ui.case_editor import SECTIONS
+
+    editor.sections.setCurrentIndex(SECTIONS.index("identification"))
+    _show(editor.statuses_box)
+    editor.change_status("case")
+    dialog = editor.status_dialog
+    dialog.form.fields["status"].set("Closed")
+    dialog.form.fields["reason"].set("")
+    dialog.submit()  # no reason: the core's message appears next to the field
+    wait_until(lambda: not dialog.running)
+    settle(200)
+    shots.save("case-status-close", with_dialog(window, dialog))
+    dialog.reject()
+    editor.change_status("trafficking")
+    dialog = editor.status_dialog
+    dialog.form.fields["status"].set("ActualVictimOfTrafficking")
+    dialog.form.fields["decided_by"].set("Police")
+    settle(200)
+    shots.save("case-status-trafficking", with_dialog(window, dialog))
+    dialog.submit()
+    wait_until(lambda: editor.detail.trafficking_status == "ActualVictimOfTrafficking")
+    editor.sections.setCurrentIndex(SECTIONS.index("identification"))
+    settle(200)
+    _show(editor.statuses_box)
+    shots.save("case-editor-statuses", window)
+    partners = [o for o in editor.ctx.organisations if not o.is_self]
+    if partners:
+        editor.sections.setCurrentIndex(SECTIONS.index("referrals"))
+        if not editor.detail.referrals:  # one referral, entered through the form
+            f = editor.ref_form.fields
+            f["direction"].set("Out")
+            f["partner_org_id"].set(partners[0].id)
+            f["referral_date"].set(editor.detail.registration_date)
+            f["details"].set("Legal advice on immigration status")
+            editor.add_referral()
+            wait_until(lambda: bool(editor.detail.referrals) and not editor.runner.busy)
+        editor.referrals.selectRow(0)
+        editor.edit_referral()
+        editor.ref_form.fields["outcome"].set("Accepted")
+        settle(250)
+        shots.save("case-editor-referral-change", window)
+        editor._referral_mode(None)
 
 
 def run_screenshots(out: Path, register: Path | None, username: str | None, password: str | None) -> int:
