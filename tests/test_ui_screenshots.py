@@ -17,7 +17,8 @@ def test_screenshots_render_every_main_view(qtbot, tmp_path, monkeypatch) -> Non
     for expected in ("login", "login-wrong-password", "wizard-recovery-key", "admin-users", "locked",
                      "case-list", "case-editor-person", "case-editor-identification", "case-editor-history",
                      "case-new-duplicate-warning", "case-new-validation", "admin-backups", "backup-done",
-                     "backup-folder-missing"):
+                     "backup-folder-missing", "case-status-close", "case-editor-statuses", "returns",
+                     "returns-saved-and-checked", "returns-check-changed-file"):
         assert expected in names
     for path in files:
         image = QImage(str(path))

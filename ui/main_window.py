@@ -98,6 +98,12 @@ def _cases_page(reg: Register, runner: OperationRunner, parent: QWidget) -> Page
     return CasesPage(reg, runner, parent)
 
 
+def _returns_page(reg: Register, runner: OperationRunner, parent: QWidget) -> Page:
+    from ui.pages.returns import ReturnsPage
+
+    return ReturnsPage(reg, runner, parent)
+
+
 def _admin_page(reg: Register, runner: OperationRunner, parent: QWidget) -> Page:
     from ui.pages.admin import AdminPage
 
@@ -114,10 +120,7 @@ def page_specs() -> list[PageSpec]:
         PageSpec("followup", tr("Nav", "Follow-up"), lambda a: a.can("followup.read"), _coming(
             tr("Nav", "Follow-up"), tr("Coming", "Follow-up plans, visits and the queue of overdue "
                                        "follow-ups come in the next part of tipdesk."))),
-        PageSpec("returns", tr("Nav", "Returns"),
-                 lambda a: a.can("return.export") or a.can("return.import"), _coming(
-            tr("Nav", "Returns"), tr("Coming", "Preparing this office's quarterly return and importing "
-                                     "other offices' returns come with the returns feature."))),
+        PageSpec("returns", tr("Nav", "Returns"), lambda a: a.can("return.export"), _returns_page),
         PageSpec("dashboard", tr("Nav", "Dashboard"), lambda a: a.can("dashboard.view"), _coming(
             tr("Nav", "Dashboard"), tr("Coming", "Figures at a glance (cases by status, overdue "
                                        "follow-ups, shelter occupancy) come in the next part of tipdesk."))),

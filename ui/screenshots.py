@@ -175,6 +175,8 @@ def _take(app: QApplication, out: Path, register: Path | None, username: str | N
             settle()
             if key == "cases":
                 _case_pictures(shots, window, page, may_edit=made_here)
+            elif key == "returns":
+                _returns_pictures(shots, window, page, Path(tmp), may_save=made_here)
             elif key == "admin":
                 for index, name in enumerate(("users", "office", "security", "backups")):
                     page.tabs.setCurrentIndex(index)
@@ -215,6 +217,36 @@ def _backup_pictures(shots: Shooter, window: MainWindow, page, folder: Path) -> 
     box.accept()
     wait_until(lambda: "verified" in tab.status.text())
     shots.save("admin-backups-after", window)
+
+
+def _returns_pictures(shots: Shooter, window: MainWindow, page, folder: Path, may_save: bool) -> None:  # noqa: ANN001
+    """The figures of the last complete quarter; on a register made here, a saved return, its
+    check, and the check of a copy changed by hand."""
+    wait_until(lambda: page.prepared is not None or not page.bar.isVisible(), 120)
+    settle(300)
+    shots.save("returns", window)
+    if not may_save or page.prepared is None:
+        return
+    out = folder / "returns"
+    out.mkdir()
+    page.save_to(out / f"TIPRETURN_{page.prepared.meta.org_code}_{page.prepared.meta.period}.xlsx")
+    wait_until(lambda: page.save_handle is None, 120)
+    wait_until(lambda: page.history_model.rowCount() > 0)
+    page.check(page.last_saved)
+    wait_until(lambda: page.check_button.isEnabled(), 120)
+    settle(300)
+    shots.save("returns-saved-and-checked", window)
+    from openpyxl import load_workbook
+
+    book = load_workbook(page.last_saved)  # a person "correcting" a figure by hand
+    sheet = book["T1_Status"]
+    sheet["B4"] = (sheet["B4"].value or 0) + 1 if isinstance(sheet["B4"].value, int) else 1
+    changed = out / "changed-by-hand.xlsx"
+    book.save(changed)
+    page.check(changed)
+    wait_until(lambda: page.check_button.isEnabled(), 120)
+    settle(300)
+    shots.save("returns-check-changed-file", window)
 
 
 def _show(widget: QWidget) -> None:

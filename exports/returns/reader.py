@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from exports.returns import spec, tables
 from exports.returns.cells import Digest, canonical
@@ -23,7 +24,10 @@ from exports.returns.container import check_container
 from exports.returns.spec import FacilityRow, LineRow, Return, ReturnMeta, StayRow, Table
 from tipdesk import counting
 from tipdesk.counting import Period
-from tipdesk.errors import InvalidReturn, ReturnProblem, UsageError
+from tipdesk.errors import Cancelled, InvalidReturn, ReturnProblem, UsageError
+
+if TYPE_CHECKING:  # the reader needs no register: nothing of SQLAlchemy at run time
+    from exports.returns.prepare import CancelCheck, Progress
 
 #: Problems printed per sheet; beyond that they are counted (a broken 500,000-row sheet would
 #: otherwise print millions of lines). See docs/returns.md.
@@ -328,10 +332,16 @@ class _LineState:
 # --- reading ---------------------------------------------------------------------------------------
 
 
-def check_file(path: Path) -> ReadReport:
-    """Read and validate ``path``; never raises for a bad file (problems are in the report)."""
+def check_file(path: Path, *, progress: Progress | None = None, cancel: CancelCheck | None = None) -> ReadReport:
+    """Read and validate ``path``; never raises for a bad file (problems are in the report).
+
+    ``progress(percent, what)`` is told how far the check is; ``cancel()`` is polled between
+    steps and every chunk of LineList rows, and a cancel raises ``Cancelled``.
+    """
     report = ReadReport(Path(path))
     path = Path(path)
+    step = _Steps(progress, cancel)
+    step(2, "Checking the file")
     if not path.exists():
         report.problems.append(ReturnProblem("", "", f"There is no file {path}."))
         return report
@@ -350,10 +360,25 @@ def check_file(path: Path) -> ReadReport:
         report.problems.append(ReturnProblem("", "", f"The workbook cannot be read: {exc}."))
         return report
     try:
-        _Reader(report, workbook, container.sheet_kinds).run()
+        _Reader(report, workbook, container.sheet_kinds, step).run()
     finally:
         workbook.close()
+    step(100, "Checked")
     return report
+
+
+class _Steps:
+    """Progress and cancel for one check (both optional)."""
+
+    def __init__(self, progress: Progress | None, cancel: CancelCheck | None) -> None:
+        self.progress = progress
+        self.cancel = cancel
+
+    def __call__(self, percent: int, what: str) -> None:
+        if self.cancel is not None and self.cancel():
+            raise Cancelled("The check was cancelled.")
+        if self.progress is not None:
+            self.progress(percent, what)
 
 
 def read_return(path: Path, *, for_import: bool = True) -> Return:
@@ -371,10 +396,11 @@ def read_return(path: Path, *, for_import: bool = True) -> Return:
 
 
 class _Reader:
-    def __init__(self, report: ReadReport, workbook, kinds: dict[str, str]) -> None:
+    def __init__(self, report: ReadReport, workbook, kinds: dict[str, str], step: _Steps | None = None) -> None:
         self.report = report
         self.wb = workbook
         self.kinds = kinds
+        self.step = step or _Steps(None, None)
         self.names = set(workbook.sheet_names)
         self.digest = Digest()
 
@@ -418,6 +444,7 @@ class _Reader:
             for name in (spec.LINELIST, spec.STAYS):
                 if name in self.names:
                     report.problems.append(ReturnProblem(name, "", "a suppressed copy must not hold this sheet."))
+        self.step(15, "Reading the tables")
         read_tables: dict[str, Table] = {}
         for name in spec.TABLE_SHEETS:
             if name in self.names and self.kinds.get(name, "worksheet") == "worksheet":
@@ -436,6 +463,7 @@ class _Reader:
             fac_rows = list(self.rows(spec.FACILITIES))
         else:
             fac_rows = None
+        self.step(85, "Reading the stays and facilities")
         if spec.STAYS in self.names and not meta.suppressed and self.kinds.get(spec.STAYS, "worksheet") == "worksheet":
             codes = {_text(r[0]) for r in (fac_rows or [])[1:] if r}
             stay_total = self.read_stays(meta, period, stays, codes)
@@ -461,6 +489,7 @@ class _Reader:
                                        f"stay_count is {meta.stay_count} but Stays has {stay_total} rows."))
             if line_total is not None and stay_total is not None and self.tables_ok(read_tables) \
                     and not getattr(self, "line_list_broken", False):
+                self.step(92, "Recomputing the tables from the list of cases")
                 self.compare(read_tables, tables.all_tables(line_rows, stays, facilities, period))
         else:
             for key in ("line_count", "stay_count"):
@@ -787,6 +816,9 @@ class _Reader:
                 chunk = [pad + list(r) for r in chunk]
             self._line_chunk(sh, state, chunk, first, out)
             first += len(chunk)
+            expected = meta.line_count if isinstance(meta.line_count, int) and meta.line_count > 0 else 0
+            done = min(1.0, state.count / expected) if expected else 0.5
+            self.step(20 + int(60 * done), "Reading the list of cases")
             if state.count > spec.MAX_LINE_ROWS:
                 sh.problem(f"{first - 1}", f"LineList has more than {spec.MAX_LINE_ROWS:,} rows, the standard's "
                            "limit.")

@@ -165,6 +165,7 @@ def prepared_returns(reg: Register, limit: int = 200) -> list[ExportRecord]:
     return records
 
 
-def check_return_file(path: Path) -> ReadReport:
-    """Read and validate a return file from anywhere (no register needed)."""
-    return check_file(Path(path))
+def check_return_file(path: Path, *, progress: Progress | None = None,
+                      cancel: CancelCheck | None = None) -> ReadReport:
+    """Read and validate a return file from anywhere (no register needed); ``cancel()`` → ``Cancelled``."""
+    return check_file(Path(path), progress=progress, cancel=cancel)
