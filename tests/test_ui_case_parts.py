@@ -160,6 +160,59 @@ def test_closing_needs_a_reason_next_to_the_field_and_can_be_undone(qtbot, windo
     assert changed["case_status"] == ["Active", "Closed"] and changed["reason"] == "Returned home to her family"
 
 
+@pytest.fixture
+def register_with_open_work(register_path_with_case) -> Path:
+    """The case's person is placed in a shelter and the case has an active follow-up plan."""
+    from tipdesk.services import cases
+    from tipdesk.services import facilities as fac
+    from tipdesk.services import followup as fu
+    from tipdesk.services import placements as pl
+
+    reg = open_register(register_path_with_case, "admin", ADMIN_PASSWORD)
+    try:
+        case_id = cases.find_case_id(reg, "OAS-2025-0001")
+        house = fac.create_facility(reg, fac.FacilityFields(code="SH", name="Safe House", capacity=2))
+        pl.admit(reg, case_id, house.id, dt.date(2025, 9, 2))
+        fu.start_plan(reg, case_id, dt.date(2025, 9, 10), reason="reintegration")
+    finally:
+        reg.close()
+    return register_path_with_case
+
+
+def test_closing_with_open_work_says_what_is_open_and_needs_a_reason_to_close_anyway(
+        qtbot, window, register_with_open_work):
+    from tipdesk.services import followup as fu
+
+    page, editor = open_case(qtbot, window)
+    editor.change_status_buttons["case"].click()
+    dialog = editor.status_dialog
+    qtbot.waitUntil(lambda: bool(dialog.warnings), timeout=5000)
+    f = dialog.form.fields
+    assert not dialog.open_work.isVisible()  # only when closing
+    f["status"].set("Closed")
+    assert dialog.open_work.isVisible() and f["open_work_reason"].row.isVisible()
+    assert "still placed in a shelter" in dialog.open_work.text()
+    assert "active follow-up plan" in dialog.open_work.text()
+    f["effective_date"].set(dt.date(2025, 10, 15))
+    f["reason"].edit.setText("Moved abroad")
+    dialog.submit()
+    qtbot.waitUntil(lambda: f["open_work_reason"].row.error.isVisible(), timeout=5000)
+    assert "give the reason to close anyway" in f["open_work_reason"].row.error.text()
+    assert editor.detail.case_status == "Active"
+    f["open_work_reason"].edit.setText("The family took her abroad; the partner NGO follows up.")
+    dialog.submit()
+    qtbot.waitUntil(lambda: editor.detail.case_status == "Closed", timeout=5000)
+    qtbot.waitUntil(lambda: not page._busy, timeout=5000)
+    changed = next(d for a, d in actions(register_with_open_work) if a == "case_status_changed")
+    assert changed["open_work_reason"] == "The family took her abroad; the partner NGO follows up."
+    reg = open_register(register_with_open_work, "admin", ADMIN_PASSWORD, via="check")
+    try:
+        (plan,) = fu.plans_of_case(reg, editor.detail.id)
+    finally:
+        reg.close()
+    assert plan.status == "Cancelled" and {f.status for f in plan.followups} == {"Cancelled"}
+
+
 def test_an_actual_victim_needs_the_deciding_body(qtbot, window, register_path_with_case):
     page, editor = open_case(qtbot, window)
     editor.sections.setCurrentIndex(1)

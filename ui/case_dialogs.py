@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from models import vocab
 from tipdesk.errors import ConflictError, TipdeskError, ValidationError
@@ -61,6 +62,15 @@ class ServiceFormDialog(QDialog):
         self.layout_form = QFormLayout()
         self.layout_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         box.addLayout(self.layout_form)
+        # A note between two groups of fields sits in the box layout, which wraps it properly.
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.note.hide()
+        box.addWidget(self.note)
+        self.layout_more = QFormLayout()
+        self.layout_more.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        box.addLayout(self.layout_more)
         self.form = Form(self)
         self.message = QLabel(self)
         self.message.setObjectName("dialogMessage")
@@ -83,17 +93,23 @@ class ServiceFormDialog(QDialog):
         box.addWidget(self.buttons)
         self.running = False
 
-    def add(self, label: str, field: Field, help_text: str = "") -> Field:
-        return self.form.add(self.layout_form, label, field, help_text)
+    def add(self, label: str, field: Field, help_text: str = "", after_note: bool = False) -> Field:
+        return self.form.add(self.layout_more if after_note else self.layout_form, label, field, help_text)
 
     def set_row_visible(self, name: str, visible: bool) -> None:
-        self.layout_form.setRowVisible(self.form.fields[name].row, visible)
+        row = self.form.fields[name].row
+        for layout in (self.layout_form, self.layout_more):
+            if layout.indexOf(row) >= 0:
+                layout.setRowVisible(row, visible)
         self._fit()
 
     def _fit(self) -> None:
         # A row or an error line appeared: grow to show it whole rather than squeeze the fields.
-        self.layout().activate()
-        self.resize(self.width(), max(self.height(), self.sizeHint().height()))
+        layout = self.layout()
+        layout.activate()
+        # Wrapped labels need the height for this width, which the plain size hint does not know.
+        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else -1
+        self.resize(self.width(), max(needed, self.minimumSizeHint().height()))
 
     def call(self) -> Callable[[], Any]:
         raise NotImplementedError
@@ -172,35 +188,63 @@ class CaseStatusDialog(ServiceFormDialog):
                  tr("Case", "The day the case took this status (not in the future)."))
         self.add(tr("Case", "&Reason for closing:"), TextField("reason", 4000),
                  tr("Case", "Needed when the case is closed, e.g. the person returned home."))
+        self.open_work = self.note
+        self.open_work.setObjectName("openWork")
         self.add(tr("Case", "Why close it &anyway:"), TextField("open_work_reason", 4000),
-                 tr("Case", "The case still has open work (a shelter stay or a follow-up plan)."))
+                 tr("Case", "The case still has open work (a shelter stay or a follow-up plan)."),
+                 after_note=True)
         self.form.set_values({"effective_date": dt.date.today()})
         self.form.fields["status"].connect(self._status_changed)
-        self._open_work_needed = False
+        self.warnings: list[str] = []
+        self._status_changed()
+        if current not in CLOSED:
+            # The shelter's rules: closing a case whose person is still placed, or that has an
+            # active follow-up plan, needs a reason to close anyway; say what is open up front.
+            from tipdesk.services import casework
+
+            case_id = detail.id
+            runner.run(lambda _p: casework.closing_warnings(reg, case_id), self._got_warnings, lambda _e: None)
+
+    def _got_warnings(self, warnings: list[str]) -> None:
+        if not isValid(self):  # the dialog was closed before the answer came
+            return
+        self.warnings = list(warnings)
         self._status_changed()
 
     @Slot()
     def _status_changed(self, *_a: object) -> None:
         closing = self.form.fields["status"].get() in CLOSED
         self.set_row_visible("reason", closing)
-        self.set_row_visible("open_work_reason", closing and self._open_work_needed)
+        open_work = closing and bool(self.warnings)
+        if open_work:
+            text = tr("Case", "Still open:") + "\n" + "\n".join(f"• {w}" for w in self.warnings) + "\n" + tr(
+                "Case", "Discharge the person or end the plan first, or say below why the case closes anyway.")
+            self.open_work.setText(text)
+            self.open_work.setAccessibleName(text)
+        self.open_work.setVisible(open_work)
+        self.set_row_visible("open_work_reason", open_work)
 
     def show_problems(self, exc: ValidationError) -> None:
-        if "open_work_reason" in exc.by_field():
-            # The shelter's rule: a case with an open stay or an active follow-up plan closes
-            # only with an explicit reason; its messages say what is still open.
-            self._open_work_needed = True
-            self._status_changed()
+        found = exc.by_field()
+        if "open_work_reason" in found:
+            said = found["open_work_reason"]
+            if not self.warnings or any(m not in self.warnings for m in said[:-1]):
+                # The core found open work the dialog did not know of (e.g. a stay added
+                # meanwhile): its sentences say what is open.
+                self.warnings = said[:-1] or said
+                self._status_changed()
+            # What is open is said above the field already: next to it, only what to do.
+            exc = ValidationError([p for p in exc.problems
+                                   if p.field != "open_work_reason" or p.message not in self.warnings])
         super().show_problems(exc)
 
     def call(self) -> Callable[[], Any]:
         from tipdesk.services import cases
 
         v = self.form.values()
-        extra = {"open_work_reason": v["open_work_reason"]} if self._open_work_needed else {}
         closing = v["status"] in CLOSED
         change = cases.CaseStatusChange(v["status"], v["effective_date"], v["reason"] if closing else "",
-                                        **extra)
+                                        v["open_work_reason"] if closing and self.warnings else "")
         reg, case_id, version = self.reg, self.case_id, self.version
         return lambda: cases.change_case_status(reg, case_id, change, version)
 
