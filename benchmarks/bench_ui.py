@@ -10,13 +10,14 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.demo_register import DEMO_PASSWORD
 from benchmarks.harness import Context, Figure
 
 SECTION = "ui"
 TITLE = "Window: start, login, case list, case editor"
 PASSWORD = "benchmark-password"
 NOTES = """
-Register: `tipdesk demo` with 100,000 synthetic cases. *Start to login dialog*: a fresh
+Register: `tipdesk demo` with 100,000 synthetic cases (shared with the other sections). *Start to login dialog*: a fresh
 `python -m tipdesk open PATH` process (interpreter start, Qt and tipdesk imports, window,
 single-instance lock) until the login dialog's first paint, timed from outside the process.
 *Login to case list painted*: from pressing Sign in (Argon2id with the production parameters
@@ -124,15 +125,11 @@ def argon2_ms(path: Path, runs: int) -> float:
 
 
 def _big_register(ctx: Context) -> Path:
-    """The 100,000-case demo register (5,000 with --quick), made once per work folder."""
-    cases = 5_000 if ctx.quick else 100_000
-    path = ctx.workdir / f"ui-{cases}.tipdb"
-    if not path.exists():
-        from tipdesk.demo import make_demo_register
+    """The 100,000-case register of ``tipdesk demo`` shared by the sections (10,000 with
+    --quick), made once per work folder; its administrator's password is the demo one."""
+    from benchmarks.demo_register import demo_register
 
-        print(f"  making a demo register with {cases:,} cases (minutes)…", flush=True)
-        make_demo_register(path, cases=cases, admin_password=PASSWORD)
-    return path
+    return demo_register(ctx).path
 
 
 def _pump_until(condition, timeout_s: float = 60.0) -> None:  # noqa: ANN001
@@ -166,7 +163,7 @@ def case_figures(path: Path, runs: int) -> dict[str, float]:
         window.show()
         login = window.show_login()
         login.user_edit.setText("admin")
-        login.password_edit.setText(PASSWORD)
+        login.password_edit.setText(DEMO_PASSWORD)
         painted: list[float] = []
 
         class Spy(QObject):

@@ -13,7 +13,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QPointF, Qt, Signal
+from PySide6.QtGui import QPainter, QPalette, QStaticText
+from PySide6.QtWidgets import (
+    QApplication,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionFocusRect,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from models import vocab
 from ui.i18n import tr
@@ -60,6 +69,64 @@ def _exploitation(values: Sequence[str]) -> str:
 def _age_group(value: str) -> str:
     return {"0-17": tr("CaseList", "child (0–17)"), "18+": tr("CaseList", "adult (18+)")}.get(
         value, tr("CaseList", "unknown"))
+
+
+class FastTextDelegate(QStyledItemDelegate):
+    """Paints a cell's text (one line, elided at the right) straight onto the view.
+
+    The standard delegate asks the model for about seven roles per cell and lays every text out
+    anew (``QTextLayout``): for a list that repaints a screenful of rows while someone drags the
+    scroll bar, that was most of each frame. Here a cell costs one ``data()`` call and one
+    ``drawStaticText`` of a text laid out once (per text and column width). Selection and the
+    focus frame look as the style draws them.
+    """
+
+    MARGIN = 4
+    MAX_CACHED = 20_000  # laid-out texts kept (a few screens of every column)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._laid_out: dict[tuple[str, int], tuple[QStaticText, float]] = {}
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        rect = option.rect
+        state = option.state.value  # plain ints: Python's enum flags are slow in a paint loop
+        palette = option.palette
+        active = bool(state & _ACTIVE)
+        if state & _SELECTED:
+            group = QPalette.ColorGroup.Active if active else QPalette.ColorGroup.Inactive
+            painter.fillRect(rect, palette.brush(group, QPalette.ColorRole.Highlight))
+            painter.setPen(palette.color(group, QPalette.ColorRole.HighlightedText))
+        else:
+            painter.setPen(palette.color(QPalette.ColorGroup.Active if active else QPalette.ColorGroup.Inactive,
+                                         QPalette.ColorRole.Text))
+        text = index.data()
+        if text:
+            width = rect.width() - 2 * self.MARGIN
+            key = (text, width)
+            laid_out = self._laid_out.get(key)
+            if laid_out is None:
+                if len(self._laid_out) >= self.MAX_CACHED:
+                    self._laid_out.clear()
+                static = QStaticText(option.fontMetrics.elidedText(text, Qt.TextElideMode.ElideRight, width))
+                static.setTextFormat(Qt.TextFormat.PlainText)
+                static.prepare(painter.transform(), option.font)
+                laid_out = self._laid_out[key] = (static, (rect.height() - static.size().height()) / 2)
+            static, dy = laid_out
+            painter.drawStaticText(QPointF(rect.x() + self.MARGIN, rect.y() + dy), static)
+        if state & _HAS_FOCUS:
+            focus = QStyleOptionFocusRect()
+            focus.rect = rect
+            focus.state = option.state
+            focus.palette = palette
+            widget = option.widget
+            style = widget.style() if widget is not None else QApplication.style()
+            style.drawPrimitive(QStyle.PrimitiveElement.PE_FrameFocusRect, focus, painter, widget)
+
+
+_SELECTED = QStyle.StateFlag.State_Selected.value
+_ACTIVE = QStyle.StateFlag.State_Active.value
+_HAS_FOCUS = QStyle.StateFlag.State_HasFocus.value
 
 
 class CaseTableModel(QAbstractTableModel):
