@@ -68,12 +68,14 @@ def _check(cancel: CancelCheck | None) -> None:
         raise Cancelled("Preparing the return was cancelled; nothing was written.")
 
 
-def _sorted_unique(values: list[str] | None) -> tuple[str, ...]:
-    return tuple(sorted(set(values or ())))
+@functools.lru_cache(maxsize=8192)
+def _sorted_unique(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted(set(values)))
 
 
-def _unique_in_order(values: list[str] | None) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(values or ()))
+@functools.lru_cache(maxsize=8192)
+def _unique_in_order(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
 
 
 def compute_return(
@@ -121,9 +123,11 @@ def compute_return(
         "INSERT OR IGNORE INTO temp.tipreturn_candidates (case_id) "
         "SELECT id FROM case_file WHERE registration_date BETWEEN ?1 AND ?2 "
         "UNION SELECT case_id FROM case_status_entry WHERE effective_date BETWEEN ?1 AND ?2 "
-        "UNION SELECT case_id FROM (SELECT case_id, status, ROW_NUMBER() OVER (PARTITION BY case_id "
-        "  ORDER BY effective_date DESC, id DESC) AS rn FROM case_status_entry WHERE effective_date < ?1) "
-        "  WHERE rn = 1 AND status IN ('Active', 'FollowUp') "
+        # open on the eve: the last entry before the period, found through ix_cse_case_date
+        # (a probe per case is cheaper than numbering every older entry of the register)
+        "UNION SELECT c.id FROM case_file c WHERE c.registration_date < ?1 AND (SELECT l.status "
+        "  FROM case_status_entry l WHERE l.case_id = c.id AND l.effective_date < ?1 "
+        "  ORDER BY l.effective_date DESC, l.id DESC LIMIT 1) IN ('Active', 'FollowUp') "
         "UNION SELECT id FROM case_file WHERE registration_date <= ?2 AND NOT EXISTS "
         "  (SELECT 1 FROM case_status_entry e WHERE e.case_id = case_file.id AND e.effective_date <= ?2)",
         (s_text, e_text),
@@ -339,7 +343,8 @@ def _assemble(sql, in_scope, case_history, status_history, services, due, done, 
             active_followup=case_id in active_plan,
             justice_in_period=tuple(sorted(justice.get(case_id, ()))),
             case_status=case_status,
-            closed=counting.closure_date(history, period),
+            # (closure_date is None unless the status at the period end is a closed one)
+            closed=counting.closure_date(history, period) if case_status in counting.CLOSED_STATUSES else None,
         ))
     names.clear()
     if problems:

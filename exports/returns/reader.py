@@ -303,6 +303,12 @@ _HEX16_COLUMN = re.compile(r"(?:[0-9a-f]{16}\n)*")
 _HEX32_COLUMN = re.compile(r"(?:(?:[0-9a-f]{32})?\n)*")
 
 
+def _canonical_column(column: tuple | list) -> list[str]:
+    """The canonical text of each cell of a column (each distinct value converted once)."""
+    texts = {v: v if type(v) is str else _canonical_cached(v) for v in set(column)}
+    return list(map(texts.__getitem__, column))
+
+
 def _all_text(column: tuple | list) -> bool:
     return set(map(type, column)) <= {str}
 
@@ -322,6 +328,7 @@ class _LineState:
         self.parsers = parsers
         self.caches: list[dict] = [{} for _ in parsers]
         self.values: list[dict] = [{} for _ in parsers]  # value → typed value (for a C-level map)
+        self.bad_values: list[set] = [set() for _ in parsers]  # values whose parse found a problem
         self.has_linkage = bool(meta.linkage_key_id)
         self.last_key = ""
         self.count = 0
@@ -837,7 +844,7 @@ class _Reader:
             chunk = [list(r) + [""] * (width - len(r)) for r in chunk]
         cols = list(zip(*chunk))
         # digest: canonical text, column by column (text needs no conversion)
-        canon_cols = [c if _all_text(c) else [v if type(v) is str else _canonical_cached(v) for v in c] for c in cols]
+        canon_cols = [c if _all_text(c) else _canonical_column(c) for c in cols]
         lines = [line.rstrip("\t") for line in map("\t".join, zip(*canon_cols))]
         blank = [i for i, line in enumerate(lines) if not line]
         text = "\n".join(line for line in lines if line) if blank else "\n".join(lines)
@@ -909,11 +916,15 @@ class _Reader:
             cache = st.caches[j]
             parser = st.parsers[j]
             values = st.values[j]
-            for v in set(col) - cache.keys():
-                cache[v] = parser(v)
-                values[v] = cache[v][0]
+            distinct = set(col)
+            new = distinct - cache.keys()
+            for v in new:
+                cache[v] = parsed = parser(v)
+                values[v] = parsed[0]
+                if parsed[1]:
+                    st.bad_values[j].add(v)
             typed[j] = list(map(values.__getitem__, col))
-            bad = {v for v in set(col) if cache[v][1]}
+            bad = distinct & st.bad_values[j] if st.bad_values[j] else None
             if bad:
                 st.broken = True
                 for r, v in zip(rownos, col):
