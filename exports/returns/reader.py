@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
+from itertools import repeat
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -235,6 +236,7 @@ def _multi(sh: _Sheet, ref: str, value: object, column: str, keep_order: bool = 
 # --- LineList parsers: raw calamine value → (typed value, problem or None); cached per value -------
 
 _INVALID = object()  # an age that is not a whole number (already reported)
+_UNSEEN = object()  # a value not parsed yet
 
 
 class _Probe:
@@ -843,8 +845,9 @@ class _Reader:
         if any(len(r) != width for r in chunk):
             chunk = [list(r) + [""] * (width - len(r)) for r in chunk]
         cols = list(zip(*chunk))
+        all_text = [_all_text(c) for c in cols]
         # digest: canonical text, column by column (text needs no conversion)
-        canon_cols = [c if _all_text(c) else _canonical_column(c) for c in cols]
+        canon_cols = [c if text_only else _canonical_column(c) for c, text_only in zip(cols, all_text)]
         lines = [line.rstrip("\t") for line in map("\t".join, zip(*canon_cols))]
         blank = [i for i, line in enumerate(lines) if not line]
         text = "\n".join(line for line in lines if line) if blank else "\n".join(lines)
@@ -862,6 +865,7 @@ class _Reader:
         keep = [i for i, line in enumerate(lines) if line] if blank else None
         if keep is not None:
             cols = [[c[i] for i in keep] for c in cols]
+            all_text = [_all_text(c) for c in cols]
             rownos = [first + i for i in keep]
         else:
             rownos = range(first, first + len(chunk))
@@ -879,7 +883,7 @@ class _Reader:
         typed: list[list[object]] = [None] * 25  # type: ignore[list-item]
         # keys
         keys = cols[idx[0]]
-        if not (_all_text(keys) and _HEX16_COLUMN.fullmatch("\n".join(keys) + "\n")):
+        if not (all_text[idx[0]] and _HEX16_COLUMN.fullmatch("\n".join(keys) + "\n")):
             for r, k in zip(rownos, keys):
                 if type(k) is not str or not spec.HEX16.fullmatch(k):
                     sh.problem(f"{letters[0]}{r}", f"case_key {_show(_norm(k))} must be 16 lower-case hex digits.")
@@ -896,7 +900,7 @@ class _Reader:
         st.last_key = max(st.last_key, keys[-1])
         typed[0] = list(keys)
         pkeys = cols[idx[1]]
-        if not (_all_text(pkeys) and _HEX32_COLUMN.fullmatch("\n".join(pkeys) + "\n")):
+        if not (all_text[idx[1]] and _HEX32_COLUMN.fullmatch("\n".join(pkeys) + "\n")):
             for r, k in zip(rownos, pkeys):
                 k = k if type(k) is str else _text(_norm(k))
                 if k and not spec.HEX32.fullmatch(k):
@@ -916,15 +920,16 @@ class _Reader:
             cache = st.caches[j]
             parser = st.parsers[j]
             values = st.values[j]
-            distinct = set(col)
-            new = distinct - cache.keys()
-            for v in new:
-                cache[v] = parsed = parser(v)
-                values[v] = parsed[0]
-                if parsed[1]:
-                    st.bad_values[j].add(v)
-            typed[j] = list(map(values.__getitem__, col))
-            bad = distinct & st.bad_values[j] if st.bad_values[j] else None
+            column = list(map(values.get, col, repeat(_UNSEEN)))  # C-level; a new value shows as _UNSEEN
+            if _UNSEEN in column:
+                for v in set(col) - cache.keys():
+                    cache[v] = parsed = parser(v)
+                    values[v] = parsed[0]
+                    if parsed[1]:
+                        st.bad_values[j].add(v)
+                column = list(map(values.__getitem__, col))
+            typed[j] = column
+            bad = set(col) & st.bad_values[j] if st.bad_values[j] else None
             if bad:
                 st.broken = True
                 for r, v in zip(rownos, col):
@@ -999,8 +1004,10 @@ class _Reader:
         previous: tuple[str, str, str] = ("", "", "")
         count = 0
         blank_at = 0
+        letters = [col_letter(i) for i in idx]
+        row_digest = self.digest.row
         for r, row in enumerate(rows, 2):
-            self.digest.row(_digest_value(v) for v in row)
+            row_digest([_digest_value(v) for v in row] if any(type(v) is _Bad for v in row) else row)
             if not any(v is not None for v in row):
                 blank_at = blank_at or r
                 continue
@@ -1008,12 +1015,14 @@ class _Reader:
                 sh.problem(f"{blank_at}", "Stays must have no blank rows.")
                 blank_at = 0
             count += 1
-            for i, v in enumerate(row):
-                self.forbidden_text(sh, f"{col_letter(i)}{r}", v)
+            texts = [v for v in row if type(v) is str]
+            if len(texts) != len(row) - row.count(None) or spec.FORBIDDEN_CHARS.search("".join(texts)):
+                for i, v in enumerate(row):  # only a row with something to say is looked at cell by cell
+                    self.forbidden_text(sh, f"{col_letter(i)}{r}", v)
             if len(row) < width:
                 row = row + [None] * (width - len(row))
             c = [row[i] for i in idx]
-            ref = [f"{col_letter(i)}{r}" for i in idx]
+            ref = [letter + str(r) for letter in letters]
             key = _text(c[0])
             if not spec.HEX16.fullmatch(key):
                 sh.problem(ref[0], f"case_key {_show(key)} must be 16 lower-case hex digits.")
