@@ -9,6 +9,7 @@ window. The title never names a person: it shows the office code and the registe
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -332,6 +333,11 @@ class MainWindow(QMainWindow):
         except TipdeskError:
             log.warning("could not save the settings")
         self._offer_drafts()
+        # The objects alive now (Qt wrappers, modules, the first page) live as long as the
+        # session: take them out of the garbage collector's full sweeps, which otherwise stop
+        # the window for tens of milliseconds every so often (a dropped frame while scrolling).
+        # Locking puts them back and collects, so that nothing of the session outlives it.
+        gc.freeze()
 
     def page(self, key: str) -> Page | None:
         """The page ``key``, built on first use (only for roles allowed to see it)."""
@@ -429,6 +435,9 @@ class MainWindow(QMainWindow):
             self._drop_pages()
             self.reg = None
             reg.lock(reason)
+            gc.unfreeze()
+            gc.collect()
+            QTimer.singleShot(0, gc.collect)  # again once the pages' deleteLater has run
             self._show_locked_state()
             self.locked.emit()
             QApplication.clipboard().clear()

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from ui.operations import OperationRunner
 
 SEARCH_PAUSE_MS = 20  # the pause after a keystroke before searching; a burst merges further
+SPARE_AFTER_QUIET_S = 1.0  # no keystroke for this long: time to build the next editor ahead
 
 
 def load_context(reg: Register) -> EditorContext:
@@ -91,6 +92,7 @@ class CasesPage(Page):
         self._everything: int | None = None  # cases in the register (recounted after changes)
         self._list_token = 0
         self._spare: CaseEditor | None = None
+        self._last_keystroke = 0.0
 
         box = QVBoxLayout(self)
         self.tabs = QTabWidget(self)
@@ -269,7 +271,7 @@ class CasesPage(Page):
         self.search_box.selectAll()
 
     def _typed(self, _text: str) -> None:
-        self._requested_at = time.perf_counter()
+        self._requested_at = self._last_keystroke = time.perf_counter()
         self._timer.start()
 
     def _read_filter(self):  # noqa: ANN202
@@ -458,7 +460,17 @@ class CasesPage(Page):
                         label=tr("Cases", "Opening the case…"), parent=self)
 
     def _prepare_spare(self) -> None:
-        """Build an empty editor ahead of time, so that opening a case only fills it in."""
+        """Build an empty editor ahead of time, so that opening a case only fills it in.
+
+        Building one takes the window a moment: never while someone is typing a search (it
+        would hold up the next keystroke's result), but after a second without one.
+        """
+        if self._spare is not None or self.reg is None:
+            return
+        quiet = time.perf_counter() - self._last_keystroke
+        if self._busy or self._timer.isActive() or quiet < SPARE_AFTER_QUIET_S:
+            QTimer.singleShot(int(1000 * max(0.2, SPARE_AFTER_QUIET_S - quiet)), self._prepare_spare)
+            return
         if self._spare is None and self.reg is not None:
             self._spare = CaseEditor(self.reg, self.runner, self.ctx, None, self)
             self._spare.hide()
