@@ -4,7 +4,7 @@
 <context>
     <name>Admin</name>
     <message>
-        <location filename="../../ui/pages/admin.py" line="+78"/>
+        <location filename="../../ui/pages/admin.py" line="+80"/>
         <source>Administration</source>
         <translation type="unfinished"></translation>
     </message>
@@ -31,6 +31,11 @@
     <message>
         <location line="+1"/>
         <source>&amp;Security</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Backups</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -214,7 +219,7 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../../ui/app.py" line="+124"/>
+        <location filename="../../ui/app.py" line="+139"/>
         <source>tipdesk</source>
         <translation type="unfinished"></translation>
     </message>
@@ -241,6 +246,345 @@
     <message>
         <location line="+0"/>
         <source>{file} is open in another tipdesk{where}. Only one tipdesk at a time may use a register. Close it there, then try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Backup</name>
+    <message>
+        <location filename="../../ui/backups.py" line="+54"/>
+        <source>tipdesk backups (*.tipbak)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>tipdesk registers (*.tipdb)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>It is here:
+{path}
+({mb:,.1f} MB; the database, its encryption, the audit chain and the number of records were all checked).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{n} older backups were removed from that folder (tipdesk keeps the last {keep} and one a month for a year).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+67"/>
+        <source>Choose where to keep backups — a folder on a USB stick or on another computer, not on this computer&apos;s own disk</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>Backup folder not available</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Choose another folder…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+231"/>
+        <source>Choose where to keep backups</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-227"/>
+        <source>Making a backup…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Backup made</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Backup stopped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>The backup was stopped. Nothing was kept, and the register is untouched.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The backup was not made</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>No backup yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Backup overdue ({n} days)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Backed up today</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Backed up {n} days ago</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Backup</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>&amp;Back up now…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+77"/>
+        <source>Last backup</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>not chosen yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>C&amp;hoose…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Choose the backup folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Backup &amp;folder:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <location line="+2"/>
+        <source>Backup folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Kee&amp;p:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>recent backups in each folder, and one a month for a year</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+2"/>
+        <source>Recent backups kept</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Remind after:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>days without a backup</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+2"/>
+        <source>Remind after this many days without a backup</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Sa&amp;ve backup settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Back up &amp;now…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Chec&amp;k a backup file…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Keep backups away from this computer: on a USB stick kept elsewhere, or on another computer. To restore one, use “Restore from a backup…” on the start screen.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Result</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+48"/>
+        <source>Saved the backup settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Not saved</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Check a backup file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Check</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The backup could not be checked</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Checking the backup…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>{name} is a sound backup; this version of tipdesk can restore it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{name} is sound, but only a newer version of tipdesk can restore it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{name} did NOT pass its check: do not rely on it. Make a new backup.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Backup checked</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Open a backup</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{name} opens with the password a user had when it was made (not one set later), or with the register&apos;s recovery key.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>only if no password is known</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>&amp;User name:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Password at that time:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>or &amp;recovery key:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Say which administrator you are.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Type the password, or give the recovery key.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+35"/>
+        <source>Restore from a backup</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>This backup cannot be restored</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Restore the register as…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>This backup cannot be restored there</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Replace the register?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{target} exists. Replace it with the backup made on {made}? The register there is first moved aside (renamed, not deleted), so nothing is lost.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Replace it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Restore</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Checking and restoring the backup…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Nothing was restored</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The register that was there was moved aside, not deleted: {names}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Backup restored</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1399,7 +1743,7 @@
 <context>
     <name>Cases</name>
     <message>
-        <location filename="../../ui/pages/cases.py" line="+100"/>
+        <location filename="../../ui/pages/cases.py" line="+102"/>
         <source>Case list and open cases</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1593,7 +1937,7 @@ Check the spelling, search for part of a name or a case number, or press Clear f
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+52"/>
+        <location line="+62"/>
         <source>Unsaved changes</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1616,7 +1960,7 @@ Check the spelling, search for part of a name or a case number, or press Clear f
 <context>
     <name>Coming</name>
     <message>
-        <location filename="../../ui/main_window.py" line="+94"/>
+        <location filename="../../ui/main_window.py" line="+96"/>
         <source>The case list and the case editor arrive with the case register, which is being built now. Until then this register cannot hold cases.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1759,12 +2103,13 @@ Check the spelling, search for part of a name or a case number, or press Clear f
 <context>
     <name>Errors</name>
     <message>
+        <location filename="../../ui/backups.py" line="-507"/>
         <location filename="../../ui/widgets.py" line="-26"/>
         <source>Something went wrong that tipdesk did not expect ({kind}). Nothing was changed. If it happens again, tell your administrator.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location filename="../../ui/widgets.py" line="+3"/>
         <source>tipdesk</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2020,7 +2365,7 @@ Check the spelling, search for part of a name or a case number, or press Clear f
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="+45"/>
         <source>Sections</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2050,7 +2395,7 @@ Check the spelling, search for part of a name or a case number, or press Clear f
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>&amp;Quit</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2095,7 +2440,7 @@ Check the spelling, search for part of a name or a case number, or press Clear f
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>Register: {file}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2110,7 +2455,7 @@ Check the spelling, search for part of a name or a case number, or press Clear f
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+84"/>
+        <location line="+90"/>
         <source>Unsaved edits</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2130,7 +2475,7 @@ Check the spelling, search for part of a name or a case number, or press Clear f
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+59"/>
+        <location line="+63"/>
         <source>Locked</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2152,6 +2497,11 @@ Check the spelling, search for part of a name or a case number, or press Clear f
     <message>
         <location line="+8"/>
         <source>Lock tipdesk now</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Back up now</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2225,7 +2575,7 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
 <context>
     <name>Nav</name>
     <message>
-        <location line="-448"/>
+        <location line="-462"/>
         <location line="+21"/>
         <source>Cases</source>
         <translation type="unfinished"></translation>
@@ -2456,12 +2806,12 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
     <message>
         <location line="+8"/>
         <location line="+5"/>
-        <location line="+269"/>
+        <location line="+272"/>
         <source>Check a return file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-271"/>
+        <location line="-274"/>
         <source>&amp;Check a return file…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2521,7 +2871,12 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+10"/>
+        <source>Figures for {period}, as the saved return states them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>The publication copy</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2602,28 +2957,38 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
 <context>
     <name>Start</name>
     <message>
-        <location filename="../../ui/start.py" line="+37"/>
+        <location filename="../../ui/start.py" line="+39"/>
         <source>No verified backup of this register is known on this computer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+3"/>
         <source>Last verified backup: {when}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+2"/>
+        <source>to {folder}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>That is more than {n} days ago: please make a new backup today.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
         <source>tipdesk</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+3"/>
-        <location line="+66"/>
+        <location line="+70"/>
         <source>Open a register</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-63"/>
+        <location line="-67"/>
         <source>Recent registers</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2654,11 +3019,16 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
     </message>
     <message>
         <location line="+1"/>
+        <source>Restore from a &amp;backup…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>&amp;Quit</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+19"/>
         <source>{path}  (not found)</source>
         <translation type="unfinished"></translation>
     </message>

@@ -491,6 +491,9 @@ class ReturnsPage(Page):
         self.last_saved = written.path
         self.save_button.setEnabled(True)
         self.copy_button.setEnabled(True)
+        if self.prepared is not None and self.prepared_for == written.meta.period:
+            self._note(tr("Returns", "Figures for {period}, as the saved return states them.").format(
+                period=describe_period(self.prepared.period)))
         kind = (tr("Returns", "The publication copy") if written.meta.suppressed else tr("Returns", "The return"))
         self._say(tr("Returns", "{kind} of {period} was saved as {path}.").format(
             kind=kind, period=written.meta.period, path=written.path))
