@@ -10,6 +10,7 @@ the worker says "same person" or "different person" before saving.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -428,8 +429,8 @@ class CaseEditor(QWidget):
         return page
 
     def _row_buttons(self, col: QVBoxLayout, table: QTableWidget, change_text: str, remove_text: str,
-                     on_change, on_remove) -> tuple[QPushButton, QPushButton]:  # noqa: ANN001
-        """"Change" and "Remove" buttons under a table; Enter or a double click changes too."""
+                     on_change: Callable[[], None], on_remove: Callable[[], None]) -> tuple[QPushButton, QPushButton]:
+        """Buttons under a table to change or remove its selected row; Enter or a double click changes too."""
         row = QHBoxLayout()
         change = QPushButton(change_text)
         remove = QPushButton(remove_text)

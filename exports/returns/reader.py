@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from exports.returns import spec, tables
 from exports.returns.cells import Digest, canonical
 from exports.returns.container import check_container
+from exports.returns.gc_pause import paused_gc
 from exports.returns.spec import FacilityRow, LineRow, Return, ReturnMeta, StayRow, Table
 from tipdesk import counting
 from tipdesk.counting import Period
@@ -347,9 +348,12 @@ def check_file(path: Path, *, progress: Progress | None = None, cancel: CancelCh
     ``progress(percent, what)`` is told how far the check is; ``cancel()`` is polled between
     steps and every chunk of LineList rows, and a cancel raises ``Cancelled``.
     """
-    report = ReadReport(Path(path))
-    path = Path(path)
-    step = _Steps(progress, cancel)
+    with paused_gc():
+        return _check_file(Path(path), _Steps(progress, cancel))
+
+
+def _check_file(path: Path, step: _Steps) -> ReadReport:
+    report = ReadReport(path)
     step(2, "Checking the file")
     if not path.exists():
         report.problems.append(ReturnProblem("", "", f"There is no file {path}."))

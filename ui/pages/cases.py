@@ -471,9 +471,8 @@ class CasesPage(Page):
         if self._busy or self._timer.isActive() or quiet < SPARE_AFTER_QUIET_S:
             QTimer.singleShot(int(1000 * max(0.2, SPARE_AFTER_QUIET_S - quiet)), self._prepare_spare)
             return
-        if self._spare is None and self.reg is not None:
-            self._spare = CaseEditor(self.reg, self.runner, self.ctx, None, self)
-            self._spare.hide()
+        self._spare = CaseEditor(self.reg, self.runner, self.ctx, None, self)
+        self._spare.hide()
 
     def _add_editor(self, detail) -> CaseEditor:  # noqa: ANN001
         if self._spare is not None:
