@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 Index = QModelIndex | QPersistentModelIndex
 PAGE_SIZE = 50  # rows fetched at once: two screens' worth, quick to read
+SCREEN_ROWS = 30  # about a screenful of rows (for reading the next page along)
 MAX_PAGES = 80  # pages kept in memory (4,000 rows): enough for any screen, small in RAM
 
 
@@ -214,29 +215,33 @@ class CaseTableModel(QAbstractTableModel):
                     self._ids_asked = True
                     self.ids_needed.emit()
                 return None  # its id is not known yet: shown as "…" until it is
-            page = self._load_page(page_no)
+            # A screenful that begins late in a page runs into the next one: read both at once.
+            late = row - page_no * PAGE_SIZE > PAGE_SIZE - SCREEN_ROWS
+            next_missing = late and page_no + 1 not in self._pages and (page_no + 1) * PAGE_SIZE < self._count
+            page = self._load_pages(page_no, 2 if next_missing else 1)
         else:
             self._pages.move_to_end(page_no)
         offset = row - page_no * PAGE_SIZE
         return page[offset] if offset < len(page) else None
 
-    def _load_page(self, page_no: int) -> list[CaseSummary]:
-        ids = self._ids[page_no * PAGE_SIZE:(page_no + 1) * PAGE_SIZE]
+    def _load_pages(self, first: int, count: int) -> list[CaseSummary]:
+        """Read ``count`` pages from page ``first`` in one query; returns the first of them."""
+        ids = self._ids[first * PAGE_SIZE:(first + count) * PAGE_SIZE]
         start = time.perf_counter()
         rows = self._fetch(ids)
         self.fetch_times_ms.append((time.perf_counter() - start) * 1000)
         by_id = {r.id: r for r in rows}
-        page = [by_id[i] for i in ids if i in by_id]
-        if len(page) != len(ids):
-            # A case vanished or changed under the list: keep positions stable with what exists.
-            page = [by_id.get(i) for i in ids]  # type: ignore[misc]
-        self._pages[page_no] = page
+        # A case that vanished under the list keeps its position (None) rather than shift the rest.
+        found = [by_id.get(i) for i in ids]
+        for n in range(count):
+            self._pages[first + n] = found[n * PAGE_SIZE:(n + 1) * PAGE_SIZE]
+        self._pages.move_to_end(first)
         while len(self._pages) > MAX_PAGES:
             _, dropped = self._pages.popitem(last=False)
             for r in dropped:
                 if r is not None:
                     self._texts.pop(r.id, None)
-        return page
+        return self._pages[first]
 
     def _row_texts(self, row: CaseSummary) -> list[str]:
         texts = self._texts.get(row.id)
