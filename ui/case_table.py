@@ -83,7 +83,7 @@ class FastTextDelegate(QStyledItemDelegate):
     """
 
     MARGIN = 4
-    MAX_CACHED = 20_000  # laid-out texts kept (a few screens of every column)
+    MAX_CACHED = 2_000  # laid-out texts kept: a few screens of every column (few objects for the collector)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
