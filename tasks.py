@@ -5,7 +5,8 @@
     python3 tasks.py test     run the whole test suite
 
 Also: ``bench`` (benchmarks → docs/performance.md), ``dist`` (PyInstaller bundle),
-``screenshots`` (docs/screenshots/), ``shell`` (print how to activate the environment).
+``screenshots`` (docs/screenshots/), ``translations`` (refresh the Qt Linguist catalogues),
+``shell`` (print how to activate the environment).
 
 Only the standard library is used here, because this script runs before anything is installed.
 On Debian it installs the system libraries Qt needs when run as root; otherwise it prints the
@@ -133,6 +134,16 @@ def ensure_environment(extras: str = "test") -> None:
     stamp.touch()
 
 
+def ensure_translations() -> None:
+    """Build the window's .qm catalogues from resources/translations/*.ts when they are older."""
+    folder = ROOT / "resources" / "translations"
+    stale = [ts for ts in folder.glob("tipdesk_*.ts")
+             if not ts.with_suffix(".qm").exists() or ts.with_suffix(".qm").stat().st_mtime < ts.stat().st_mtime]
+    if stale:
+        subprocess.run([str(VENV_PY), "-m", "ui.translations", "--release"], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+
+
 def has_display() -> bool:
     if IS_WINDOWS or sys.platform == "darwin":
         return True
@@ -142,6 +153,7 @@ def has_display() -> bool:
 def cmd_run(args: list[str]) -> int:
     ensure_debian_packages(QT_OFFSCREEN_PACKAGES + QT_WINDOW_PACKAGES, "to show a window")
     ensure_environment("test")
+    ensure_translations()
     if not has_display() and os.environ.get("QT_QPA_PLATFORM") not in ("offscreen", "minimal"):
         say("this machine has no display (neither DISPLAY nor WAYLAND_DISPLAY is set),")
         say("so tipdesk cannot open its window here. To run it on a virtual screen:")
@@ -168,6 +180,7 @@ def cmd_run(args: list[str]) -> int:
 def cmd_test(args: list[str]) -> int:
     ensure_debian_packages(QT_OFFSCREEN_PACKAGES, "to run the tests offscreen")
     ensure_environment("test")
+    ensure_translations()
     return subprocess.call([str(VENV_PY), "-m", "pytest", *args], cwd=ROOT)
 
 
@@ -180,6 +193,7 @@ def cmd_bench(args: list[str]) -> int:
 def cmd_screenshots(args: list[str]) -> int:
     ensure_debian_packages(QT_OFFSCREEN_PACKAGES, "to render the window offscreen")
     ensure_environment("test")
+    ensure_translations()
     if args:
         return subprocess.call([str(VENV_PY), "-m", "tipdesk", "screenshots", *args], cwd=ROOT)
     folder = ROOT / "docs" / "screenshots"
@@ -192,7 +206,14 @@ def cmd_screenshots(args: list[str]) -> int:
 def cmd_dist(args: list[str]) -> int:
     ensure_debian_packages(QT_OFFSCREEN_PACKAGES + BUILD_PACKAGES, "to build the bundle")
     ensure_environment("test,build")
+    ensure_translations()
     return subprocess.call([str(VENV_PY), str(ROOT / "installer" / "build.py"), *args], cwd=ROOT)
+
+
+def cmd_translations(args: list[str]) -> int:
+    """Refresh resources/translations/*.ts from the window's strings, then build the .qm files."""
+    ensure_environment("test")
+    return subprocess.call([str(VENV_PY), "-m", "ui.translations", *args], cwd=ROOT)
 
 
 def cmd_shell(args: list[str]) -> int:
@@ -207,6 +228,7 @@ COMMANDS = {
     "bench": cmd_bench,
     "screenshots": cmd_screenshots,
     "dist": cmd_dist,
+    "translations": cmd_translations,
     "shell": cmd_shell,
 }
 

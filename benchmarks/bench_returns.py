@@ -1,11 +1,10 @@
-"""Returns: export a year of a 100,000-case register, validate it, and read a return at the
-standard's limit (500,000 line-list rows). Each measurement runs in its own subprocess so that
-its peak memory (max RSS) is its own.
+"""Returns: export a year of the 100,000-case demo register, validate it, and read a return at
+the standard's limit (500,000 line-list rows). Each measurement runs in its own subprocess so
+that its peak memory (max RSS) is its own.
 
-The 100,000-case register is built here with bulk SQL inserts (the demo generator of the case
-branch had not landed when this was written): ten years of cases (2016–2025), 80 % closed within
-3 years, 1–2 trafficking-status entries, services, follow-up plans and follow-ups, justice stages,
-stays in 20 shelters — about a million rows.
+The register is the one ``tipdesk demo`` makes for every section (``benchmarks/demo_register``):
+cases, persons, status histories, screenings, referrals, justice stages, and the shelter step's
+stays, services, follow-up plans and follow-ups.
 """
 
 from __future__ import annotations
@@ -20,18 +19,23 @@ import sys
 import textwrap
 from pathlib import Path
 
+from benchmarks.demo_register import DEMO_PASSWORD, demo_register
 from benchmarks.harness import Context, Figure
 
 SECTION = "returns"
 TITLE = "Returns (TIP-RETURN/1): export, validate"
-PASSWORD = "benchmark-password"
-CASES = 100_000
 LIMIT_ROWS = 500_000
 NOTES = """
-Export = open the register, compute the line list from the source tables, tables T1–T8, write the
-workbook (openpyxl write-only) into a private folder beside the target and rename it into place.
-Baseline = openpyxl's write-only mode writing exactly the same cell values (all sheets) with no
-computation and no styles, measured in the same run. Validate = container checks (sizes, every
+Register: the 100,000-case `tipdesk demo` register shared by the sections; the return is the year
+2025. Export = compute the line list from the source tables, tables T1–T8, write the workbook
+into a private folder beside the target and rename it into place (the register is opened before
+the clock starts). The workbook is openpyxl's write-only workbook; the rows of LineList and Stays
+are serialised by tipdesk straight into openpyxl's part streams, byte for byte as openpyxl
+writes them (a test compares the two), because openpyxl builds an element tree per cell.
+Baseline = openpyxl's write-only mode writing exactly the same cell values (all sheets), through
+its own per-cell path, with no computation and no styles, measured in the same run — so a ratio
+below 1 means that tipdesk computes and writes a return in less time than openpyxl alone needs to
+write its cells. Validate = container checks (sizes, every
 part inflated through a bounded loop, DTD and formula scans), python-calamine read, every check
 of the standard, the digest and the recomputation of every table. Peak memory is the maximum
 resident set size of the subprocess doing the work (including the Python interpreter, ~40 MB).
@@ -61,103 +65,6 @@ def _child(code: str, *args: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def build_register(path: Path, cases: int, seed: int = 2026) -> None:
-    """A register of ``cases`` cases with their histories, services, follow-ups and stays."""
-    from sqlalchemy import insert
-
-    from models import (
-        Case,
-        CaseStatusEntry,
-        Facility,
-        FollowUp,
-        FollowUpPlan,
-        JusticeStage,
-        Organisation,
-        Person,
-        Service,
-        Stay,
-        TraffickingStatusEntry,
-    )
-    from tipdesk.vault.register import OfficeDetails, create_register
-
-    for p in path.parent.glob(path.name + "*"):
-        p.unlink()
-    created = create_register(path, OfficeDetails("BENCH", "Benchmark office", "NGO", "JAM"), "admin", PASSWORD)
-    reg = created.register
-    rnd = random.Random(seed)
-    start = dt.date(2016, 1, 1)
-    days = (dt.date(2025, 12, 31) - start).days
-    genders = ("Feminine", "Feminine", "Masculine", "Masculine", "TransgenderFeminine", "NonSpecifiedUnknown")
-    countries = ("JAM", "JAM", "JAM", "HTI", "VEN", "DOM", "CUB", "COL", "CHN", "IND", "NGA", "USA")
-    expl = ("SexualExploitation", "ForcedLabour", "ChildLabour", "Servitude", "ForcedBegging", "ForcedMarriage")
-    services = ("Health", "Legal", "Psychosocial", "Accommodation", "Education", "Livelihood", "Interpretation")
-    stages = ("Reported to police", "Investigation opened", "Prosecution started", "Conviction")
-    with reg.write() as s:
-        orgs = [Organisation(name=f"Partner {i}", org_type=t, country="JAM")
-                for i, t in enumerate(("LawEnforcement", "NGO", "HealthServiceOrganisation", "ImmigrationService"))]
-        s.add_all(orgs)
-        facilities = [Facility(code=f"SH{i:02d}", name=f"Shelter {i}", capacity=rnd.randrange(4, 40),
-                               child_friendly=i % 4 == 0) for i in range(20)]
-        s.add_all(facilities)
-        s.flush()
-        org_ids = [o.id for o in orgs]
-        fac_ids = [f.id for f in facilities]
-    batch = 10_000
-    for first in range(1, cases + 1, batch):
-        persons, case_rows, ts, cs, sv, fu, plans, js, stays = [], [], [], [], [], [], [], [], []
-        for cid in range(first, min(first + batch, cases + 1)):
-            reg_date = start + dt.timedelta(days=rnd.randrange(days))
-            birth = reg_date - dt.timedelta(days=rnd.randrange(8 * 365, 50 * 365)) if rnd.random() < 0.85 else None
-            persons.append(dict(id=cid, given_names=f"Given{cid}", family_names=f"Family{cid}", birth_date=birth,
-                                gender=rnd.choice(genders), citizenships=rnd.sample(countries, rnd.choice((1, 1, 2)))))
-            ex = rnd.sample(expl, rnd.choice((1, 1, 2, 3)))
-            org = rnd.choice(org_ids + [None])
-            case_rows.append(dict(id=cid, case_number=f"BENCH-{reg_date.year}-{cid:06d}", person_id=cid,
-                                  registration_date=reg_date, identified_by_org_id=org,
-                                  self_referral=org is None and rnd.random() < 0.5, exploitation=ex,
-                                  sex_exploitation=["Prostitution"] if "SexualExploitation" in ex else [],
-                                  methods_of_control=rnd.sample(("DebtBondage", "PhysicalThreats", "FalsePromises"), 2),
-                                  scope=rnd.choice(("Domestic", "Transnational", "Unknown")),
-                                  consent_data_sharing=rnd.random() < 0.6))
-            ts.append(dict(case_id=cid, effective_date=reg_date, status="PossibleVictimOfTrafficking", decided_by="NGO"))
-            if rnd.random() < 0.6:
-                ts.append(dict(case_id=cid, effective_date=reg_date + dt.timedelta(days=rnd.randrange(1, 120)),
-                               status=rnd.choice(("ActualVictimOfTrafficking", "NotAVictimOfTrafficking")),
-                               decided_by="Police"))
-            cs.append(dict(case_id=cid, effective_date=reg_date, status="Active"))
-            if rnd.random() < 0.8:
-                follow = reg_date + dt.timedelta(days=rnd.randrange(30, 300))
-                cs.append(dict(case_id=cid, effective_date=follow, status="FollowUp"))
-                cs.append(dict(case_id=cid, effective_date=follow + dt.timedelta(days=rnd.randrange(30, 800)),
-                               status=rnd.choice(("Closed", "ClosedReferred"))))
-                plan_start = follow
-                plans.append(dict(case_id=cid, started_on=plan_start, status="Active"))
-                for m in (1, 2, 3, 6, 9, 12):
-                    due = plan_start + dt.timedelta(days=30 * m)
-                    done = due + dt.timedelta(days=rnd.randrange(0, 20)) if rnd.random() < 0.8 else None
-                    fu.append(dict(case_id=cid, due_date=due, done_date=done, status="Done" if done else "Scheduled"))
-            for _ in range(rnd.choice((1, 2, 3, 4))):
-                st = reg_date + dt.timedelta(days=rnd.randrange(0, 200))
-                en = st + dt.timedelta(days=rnd.randrange(1, 300)) if rnd.random() < 0.9 else None
-                sv.append(dict(case_id=cid, service_type=rnd.choice(services), actual_start=st, actual_end=en,
-                               status="Completed" if en else "Ongoing"))
-            for stage in stages[:rnd.choice((0, 0, 1, 2))]:
-                js.append(dict(case_id=cid, stage=stage, stage_date=reg_date + dt.timedelta(days=rnd.randrange(0, 400))))
-            if rnd.random() < 0.3:
-                a = reg_date + dt.timedelta(days=rnd.randrange(0, 10))
-                d = a + dt.timedelta(days=rnd.randrange(0, 240))
-                stays.append(dict(case_id=cid, facility_id=rnd.choice(fac_ids), admitted=a,
-                                  discharged=d if d < dt.date(2026, 1, 1) else None,
-                                  discharge_reason="IndependentLiving" if d < dt.date(2026, 1, 1) else None))
-        with reg.write() as s:
-            for model, rows in ((Person, persons), (Case, case_rows), (TraffickingStatusEntry, ts),
-                                (CaseStatusEntry, cs), (Service, sv), (FollowUpPlan, plans), (FollowUp, fu),
-                                (JusticeStage, js), (Stay, stays)):
-                if rows:
-                    s.execute(insert(model.__table__), rows)
-    reg.close()
-
-
 EXPORT = """
 import datetime as dt
 from pathlib import Path
@@ -165,9 +72,10 @@ from exports.returns import service
 from tipdesk.counting import parse_period
 from tipdesk.vault.register import open_register
 with open_register(Path(sys.argv[1]), "admin", sys.argv[2]) as reg:  # unlocking is not the export
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     written = service.export_return(reg, parse_period(sys.argv[3]), Path(sys.argv[4]))
     result["seconds"] = time.perf_counter() - t
+    result["cpu"] = time.process_time() - c
 result["rows"] = written.meta.line_count
 result["stays"] = written.meta.stay_count
 """
@@ -176,7 +84,7 @@ BASELINE = """
 import pickle
 from openpyxl import Workbook
 sheets = pickle.loads(Path(sys.argv[1]).read_bytes())
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 wb = Workbook(write_only=True)
 for name, rows in sheets:
     ws = wb.create_sheet(name)
@@ -184,14 +92,16 @@ for name, rows in sheets:
         ws.append(row)
 wb.save(sys.argv[2])
 result["seconds"] = time.perf_counter() - t
+result["cpu"] = time.process_time() - c
 """.replace("import pickle", "import pickle\nfrom pathlib import Path")
 
 VALIDATE = """
 from pathlib import Path
 from exports.returns.reader import check_file
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 report = check_file(Path(sys.argv[1]))
 result["seconds"] = time.perf_counter() - t
+result["cpu"] = time.process_time() - c
 result["ok"] = report.ok
 result["problems"] = [str(p) for p in report.problems[:5]]
 result["rows"] = len(report.ret.line_list) if report.ret else None
@@ -251,16 +161,12 @@ def build_limit_return(target: Path, rows: int) -> None:
 
 
 def run(ctx: Context) -> list[Figure]:
-    cases = 10_000 if ctx.quick else CASES
-    register = ctx.workdir / f"returns-bench-{cases}.tipdb"
-    marker = register.with_suffix(".built")
-    if not (register.exists() and marker.exists()):
-        build_register(register, cases)
-        marker.write_text("ok")
-    out = ctx.workdir / "TIPRETURN_BENCH_2025.xlsx"
+    demo = demo_register(ctx)
+    register, cases = demo.path, demo.cases
+    out = ctx.workdir / "TIPRETURN_DEMO_2025.xlsx"
     if out.exists():
         out.unlink()
-    exp = _child(EXPORT, str(register), PASSWORD, "2025", str(out))
+    exp = _child(EXPORT, str(register), DEMO_PASSWORD, "2025", str(out))
     size_mb = out.stat().st_size / 1e6
     cells = ctx.workdir / "cells.pickle"
     cells.write_bytes(pickle.dumps(_cells_of(out)))
@@ -274,11 +180,15 @@ def run(ctx: Context) -> list[Figure]:
     ratio = exp["seconds"] / base["seconds"]
     figures = [
         Figure(f"export a year ({exp['rows']:,} line-list rows, {exp['stays']:,} stays) of a "
-               f"{cases:,}-case register", exp["seconds"], "s", "", None, f"file {size_mb:.1f} MB"),
-        Figure("openpyxl write-only, same cells, no computation (baseline)", base["seconds"], "s", "", None),
-        Figure("export time ÷ baseline", ratio, "×", "≤ 1.2 ×", ratio <= 1.2),
+               f"{cases:,}-case register", exp["seconds"], "s", "", None,
+               f"CPU {exp['cpu']:.1f} s; file {size_mb:.1f} MB"),
+        Figure("openpyxl write-only, same cells, no computation (baseline)", base["seconds"], "s", "", None,
+               f"CPU {base['cpu']:.1f} s"),
+        Figure("export time ÷ baseline", ratio, "×", "≤ 1.2 ×", ratio <= 1.2,
+               f"CPU {exp['cpu'] / base['cpu']:.2f} ×"),
         Figure("export peak memory", exp["peak_mb"], "MB", "≤ 300 MB", exp["peak_mb"] <= 300),
-        Figure("validate that return", val["seconds"], "s", "≤ 5 s", val["seconds"] <= 5),
+        Figure("validate that return", val["seconds"], "s", "≤ 5 s", val["seconds"] <= 5,
+               f"CPU {val['cpu']:.1f} s"),
         Figure("validate peak memory", val["peak_mb"], "MB", "≤ 600 MB", val["peak_mb"] <= 600),
     ]
     rows = 50_000 if ctx.quick else LIMIT_ROWS
@@ -294,8 +204,12 @@ result["seconds"] = time.perf_counter() - t
     figures += [
         Figure(f"write a return of {rows:,} line-list rows (the standard's limit)", build["seconds"], "s", "", None,
                f"file {limit.stat().st_size / 1e6:.1f} MB; peak {build['peak_mb']:.0f} MB"),
-        Figure(f"validate it ({'valid' if big['ok'] else 'INVALID'})", big["seconds"], "s", "", None),
+        Figure(f"validate it ({'valid' if big['ok'] else 'INVALID'})", big["seconds"], "s", "", None,
+               f"CPU {big['cpu']:.1f} s"),
         Figure("validate peak memory at the limit", big["peak_mb"], "MB", "< 2,048 MB", big["peak_mb"] < 2048),
     ]
     limit.unlink()
+    if hasattr(os, "getloadavg"):
+        figures.append(Figure("machine load average (1 min) at the end of the section", os.getloadavg()[0], "",
+                              "", None, "other work on this 2-core machine slows wall times; CPU less so"))
     return figures

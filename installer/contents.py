@@ -44,7 +44,11 @@ LINUX_DATA_FILES: tuple[tuple[str, str, str], ...] = (
 )
 
 #: Non-Python files in our packages that are deliberately not in the bundle.
-NOT_BUNDLED: tuple[str, ...] = ()
+NOT_BUNDLED: tuple[str, ...] = (
+    # Qt Linguist sources: the bundle carries the .qm files built from them (tasks.py dist).
+    "resources/translations/tipdesk_en.ts",
+    "resources/translations/tipdesk_es.ts",
+)
 
 #: Files copied beside the executables (not into _internal/), per platform.
 TOP_LEVEL_FILES: dict[str, tuple[str, ...]] = {

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditEvent, RegisterMeta
-from tests.factories import add_case, add_partner
-from tipdesk.errors import ValidationError
+from tests.factories import acting_as, add_case, add_partner
+from tipdesk.errors import NotFound, PermissionDenied, ValidationError
 from tipdesk.services import justice, referrals, screening
 from tipdesk.services.records import JusticeStageInput, ReferralInput
 from tipdesk.services.screening import (
@@ -165,6 +165,23 @@ def test_a_referral_cannot_name_this_office(reg):
     with pytest.raises(ValidationError) as exc:
         referrals.add_referral(reg, case.id, ReferralInput("In", own, D(2025, 2, 10)))
     assert "not this office" in exc.value.by_field()["partner_org_id"][0]
+
+
+def test_a_referral_entered_by_mistake_can_be_removed_and_the_trail_keeps_it(reg):
+    case = add_case(reg)
+    partner = add_partner(reg, "Legal Aid", "LegalService")
+    detail = referrals.add_referral(reg, case.id, ReferralInput("Out", partner.id, D(2025, 3, 1)))
+    ref = detail.referrals[0]
+    detail = referrals.remove_referral(reg, ref.id)
+    assert detail.referrals == () and detail.version > case.version
+    with reg.read() as s:
+        removed = json.loads(s.scalars(select(AuditEvent.details).where(
+            AuditEvent.action == "referral_removed")).one())
+    assert removed["referral_id"] == ref.id and removed["partner_org_id"] == partner.id
+    with pytest.raises(NotFound):
+        referrals.remove_referral(reg, ref.id)
+    with acting_as(reg, "auditor") as auditor, pytest.raises(PermissionDenied):
+        referrals.remove_referral(auditor, ref.id)
 
 
 # --- justice --------------------------------------------------------------------------------------------

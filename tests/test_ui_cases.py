@@ -342,3 +342,22 @@ def test_rows_are_fetched_a_page_at_a_time(created) -> None:
     model.data(model.index(5, 3))
     model.data(model.index(999, 0))
     assert fetched == [PAGE_SIZE, PAGE_SIZE]
+
+
+def test_a_screenful_late_in_a_page_reads_the_next_page_in_the_same_query(created) -> None:
+    from ui.case_table import PAGE_SIZE, SCREEN_ROWS, CaseTableModel
+
+    fetched: list[list[int]] = []
+
+    def fetch(ids):
+        fetched.append(list(ids))
+        return []
+
+    model = CaseTableModel(fetch, True)
+    model.set_ids(list(range(1, 1001)))
+    late_row = 3 * PAGE_SIZE + PAGE_SIZE - SCREEN_ROWS + 5
+    model.data(model.index(late_row, 0))
+    assert fetched == [list(range(3 * PAGE_SIZE + 1, 5 * PAGE_SIZE + 1))]  # pages 3 and 4 at once
+    model.data(model.index(4 * PAGE_SIZE + 10, 0))  # the next page is there already
+    assert len(fetched) == 1
+    assert model.data(model.index(late_row, 0)) == "(no longer in the register)"  # nothing came back

@@ -87,18 +87,33 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def load_translations(app: QApplication, language: str) -> None:
-    """Qt's own catalogue and tipdesk's, when one exists for ``language``."""
-    if not language or language == "en":
-        return
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "resources" / "translations"
+
+
+def load_translations(app: QApplication, language: str, folder: Path | None = None) -> list[QTranslator]:
+    """Install Qt's own catalogue (``qtbase_<lang>``: standard buttons, dialogs) and tipdesk's
+    (``tipdesk_<lang>.qm``, built from resources/translations by ``tasks.py``) for ``language``;
+    returns those installed. A missing catalogue leaves the English texts."""
+    for old in app.findChildren(QTranslator, "tipdesk-translator"):
+        app.removeTranslator(old)
+        old.deleteLater()
+    language = (language or "en").strip()
     locale = QLocale(language)
-    qt = QTranslator(app)
-    if qt.load(locale, "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
-        app.installTranslator(qt)
-    own = QTranslator(app)
-    folder = Path(__file__).resolve().parent.parent / "resources" / "translations"
-    if own.load(locale, "tipdesk", "_", str(folder)):
-        app.installTranslator(own)
+    installed = []
+    # Qt's own texts are English without a catalogue.
+    candidates = [] if language.startswith("en") else [
+        ("qtbase", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath))]
+    candidates.append(("tipdesk", str(folder or TRANSLATIONS)))
+    for name, where in candidates:
+        translator = QTranslator(app)
+        translator.setObjectName("tipdesk-translator")
+        if translator.load(locale, name, "_", where) and app.installTranslator(translator):
+            installed.append(translator)
+        else:
+            translator.deleteLater()
+            if name == "tipdesk":
+                log.info("no tipdesk catalogue for language %s", language)
+    return installed
 
 
 class Session(QObject):

@@ -10,6 +10,7 @@ the worker says "same person" or "different person" before saving.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -119,6 +121,15 @@ def _ro_item(text: str) -> QTableWidgetItem:
     item = QTableWidgetItem(text)
     item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
     return item
+
+
+def _show_widget(widget: QWidget) -> None:
+    """Scroll the section holding ``widget`` so that it is in view."""
+    parent = widget.parentWidget()
+    while parent is not None and not isinstance(parent, QScrollArea):
+        parent = parent.parentWidget()
+    if parent is not None:
+        parent.ensureWidgetVisible(widget, 20, 20)
 
 
 class CaseEditor(QWidget):
@@ -273,16 +284,13 @@ class CaseEditor(QWidget):
         a(f, tr("Case", "Age when &trafficked:"), IntField("age_when_trafficked"))
         a(f, tr("Case", "Case &owner:"), ChoiceField("owner_id", owners, blank=tr("Case", "No owner")))
         col.addWidget(w)
-        self.history_label = QLabel()
-        self.history_label.setWordWrap(True)
-        self.history_label.setObjectName("statusHistory")
-        col.addWidget(self.history_label)
+        col.addWidget(self._statuses_box())
 
         self.screen_box = QGroupBox(tr("Case", "Screening: Act, Means, Purpose and indicators"))
         self.screen_box.setObjectName("screening")
         sf = QFormLayout(self.screen_box)
         s = self.screen_form.add
-        s(sf, tr("Case", "Screened &on:"), DateField("screened_on"))
+        s(sf, tr("Case", "Scr&eened on:"), DateField("screened_on"))
         s(sf, tr("Case", "A&ct:"), CheckListField("acts", vocab.PALERMO_ACTS),
           tr("Case", "What was done to the person: recruitment, transport, transfer, harbouring, receipt."))
         s(sf, tr("Case", "&Means:"), CheckListField("means", vocab.PALERMO_MEANS),
@@ -294,7 +302,7 @@ class CaseEditor(QWidget):
         weights = dict(self.ctx.screening_settings.weights) if self.ctx.screening_settings else {}
         s(sf, tr("Case", "I&ndicators:"), CheckListField(
             "indicators", [(i, f"{text} ({tr('Case', 'weight')} {weights.get(i, w)})") for i, text, w in INDICATORS], 6))
-        s(sf, tr("Case", "Under 18 at the &time:"), ChoiceField(
+        s(sf, tr("Case", "&Under 18 at the time:"), ChoiceField(
             "child_at_time", [("yes", tr("Case", "Yes")), ("no", tr("Case", "No"))],
             blank=tr("Case", "Work it out from the ages recorded")))
         self.suggestion = QLabel()
@@ -306,7 +314,7 @@ class CaseEditor(QWidget):
         sf.addRow(QLabel(tr("Case", "Suggestion:")), self.suggestion)
         s(sf, tr("Case", "&Your decision:"), ChoiceField("decided_status", vocab.TRAFFICKING_STATUSES,
                                                       blank=tr("Case", "Same as the suggestion")))
-        s(sf, tr("Case", "Decided b&y:"), ChoiceField("decided_by", vocab.DECISION_BODIES, blank=tr("Case", "—")),
+        s(sf, tr("Case", "&Decided by:"), ChoiceField("decided_by", vocab.DECISION_BODIES, blank=tr("Case", "—")),
           tr("Case", "Needed when the decision is an actual victim."))
         s(sf, tr("Case", "&Why (if you decide otherwise):"), TextField("note", 4000))
         self.record_screening_button = QPushButton(tr("Case", "Record the screening"))
@@ -323,6 +331,49 @@ class CaseEditor(QWidget):
         col.addWidget(self.screenings_label)
         col.addStretch(1)
         return page
+
+    def _statuses_box(self) -> QWidget:
+        """Both statuses as they are now, their history, and buttons to change or undo them."""
+        self.statuses_box = QGroupBox(tr("Case", "Statuses"))
+        self.statuses_box.setObjectName("statuses")
+        self.statuses_box.setMaximumWidth(760)
+        grid = QGridLayout(self.statuses_box)
+        self.status_values: dict[str, QLabel] = {}
+        self.change_status_buttons: dict[str, QPushButton] = {}
+        self.undo_status_buttons: dict[str, QPushButton] = {}
+        rows = (("trafficking", tr("Case", "Trafficking status:"), tr("Case", "C&hange…"),
+                 tr("Case", "Change the trafficking status"), tr("Case", "Undo the last trafficking-status change")),
+                ("case", tr("Case", "Case status:"), tr("Case", "Chan&ge…"),
+                 tr("Case", "Change the case status"), tr("Case", "Undo the last case-status change")))
+        for r, (which, caption, change_text, change_name, undo_name) in enumerate(rows):
+            value = QLabel()
+            value.setObjectName(f"{which}StatusNow")
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label = QLabel(caption)
+            label.setBuddy(value)
+            change = QPushButton(change_text)
+            change.setAccessibleName(change_name)
+            change.setToolTip(change_name)
+            change.clicked.connect(lambda _c=False, w=which: self.change_status(w))
+            undo = QPushButton(tr("Case", "Undo…"))
+            undo.setAccessibleName(undo_name)
+            undo.setToolTip(undo_name)
+            undo.clicked.connect(lambda _c=False, w=which: self.undo_status(w))
+            grid.addWidget(label, r, 0)
+            grid.addWidget(value, r, 1)
+            grid.addWidget(change, r, 2)
+            grid.addWidget(undo, r, 3)
+            self.status_values[which] = value
+            self.change_status_buttons[which] = change
+            self.undo_status_buttons[which] = undo
+        grid.setColumnStretch(1, 1)
+        self.history_label = QLabel()
+        self.history_label.setWordWrap(True)
+        self.history_label.setObjectName("statusHistory")
+        self.history_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        grid.addWidget(self.history_label, 2, 0, 1, 4)
+        return self.statuses_box
 
     def _exploitation_section(self) -> QWidget:
         page = QWidget()
@@ -383,28 +434,73 @@ class CaseEditor(QWidget):
         col.addStretch(1)
         return page
 
+    def _row_buttons(self, col: QVBoxLayout, table: QTableWidget, change_text: str, remove_text: str,
+                     on_change: Callable[[], None], on_remove: Callable[[], None]) -> tuple[QPushButton, QPushButton]:
+        """Buttons under a table to change or remove its selected row; Enter or a double click changes too."""
+        row = QHBoxLayout()
+        change = QPushButton(change_text)
+        remove = QPushButton(remove_text)
+        change.clicked.connect(on_change)
+        remove.clicked.connect(on_remove)
+        for b in (change, remove):
+            b.setAccessibleName(b.text().replace("&", "").rstrip("…"))
+            b.setEnabled(False)
+            row.addWidget(b)
+        row.addStretch(1)
+        col.addLayout(row)
+        table.activated.connect(lambda _i: on_change())
+
+        def selection() -> None:
+            chosen = bool(table.selectionModel().selectedRows()) and self.ctx.can_write
+            change.setEnabled(chosen)
+            remove.setEnabled(chosen)
+
+        table.itemSelectionChanged.connect(selection)
+        return change, remove
+
     def _referrals_section(self) -> QWidget:
         page = QWidget()
         col = QVBoxLayout(page)
+        caption = QLabel(tr("Case", "Referrals of this case (Enter changes the selected one):"))
+        col.addWidget(caption)
         self.referrals = _table([tr("Case", "Direction"), tr("Case", "Partner"), tr("Case", "Date"),
-                                 tr("Case", "Reason"), tr("Case", "Outcome")])
+                                 tr("Case", "Reason"), tr("Case", "Outcome"), tr("Case", "Accepted or declined on")])
+        self.referrals.setObjectName("referrals")
         self.referrals.setAccessibleName(tr("Case", "Referrals"))
         self.referrals.setMinimumHeight(140)
+        self.referrals.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.referrals.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        caption.setBuddy(self.referrals)
         col.addWidget(self.referrals)
+        self.change_referral_button, self.remove_referral_button = self._row_buttons(
+            col, self.referrals, tr("Case", "C&hange the selected referral"),
+            tr("Case", "Re&move the selected referral…"), self.edit_referral, self.remove_referral)
         self.ref_box, f = _form_box(tr("Case", "Add a referral"))
-        partners = [(o.id, o.name) for o in self.ctx.organisations]
+        self.ref_box.setObjectName("referralForm")
+        partners = [(o.id, o.name) for o in self.ctx.organisations if not o.is_self]
         a = self.ref_form.add
         a(f, tr("Case", "Di&rection:"), ChoiceField("direction", vocab.REFERRAL_DIRECTIONS))
         a(f, tr("Case", "&Partner:"), ChoiceField("partner_org_id", partners, blank="—"))
         a(f, tr("Case", "Da&te:"), DateField("referral_date"))
-        a(f, tr("Case", "Rea&son:"), ChoiceField("reason", vocab.REFERRAL_REASONS, blank="—"))
+        a(f, tr("Case", "Re&ason:"), ChoiceField("reason", vocab.REFERRAL_REASONS, blank="—"))
         a(f, tr("Case", "Deta&ils:"), TextField("details", 4000))
         a(f, tr("Case", "O&utcome:"), ChoiceField("outcome", vocab.REFERRAL_OUTCOMES))
+        a(f, tr("Case", "Accepted or declined o&n:"), DateField("outcome_date"),
+          tr("Case", "The day the partner accepted or declined the referral."))
+        self.ref_form.fields["outcome"].connect(self._outcome_changed)
+        buttons = QHBoxLayout()
         self.add_referral_button = QPushButton(tr("Case", "Add the referral"))
+        self.add_referral_button.setObjectName("submitReferral")
         self.add_referral_button.clicked.connect(self.add_referral)
-        f.addRow(self.add_referral_button)
+        self.stop_referral_button = QPushButton(tr("Case", "Cancel"))
+        self.stop_referral_button.setAccessibleName(tr("Case", "Stop changing the referral"))
+        self.stop_referral_button.clicked.connect(lambda: self._referral_mode(None))
+        buttons.addWidget(self.add_referral_button, 1)
+        buttons.addWidget(self.stop_referral_button)
+        f.addRow(buttons)
         col.addWidget(self.ref_box)
         col.addStretch(1)
+        self._editing_referral: int | None = None
         return page
 
     def _justice_section(self) -> QWidget:
@@ -416,20 +512,38 @@ class CaseEditor(QWidget):
         a(f, tr("Case", "Witness:"), BoolField("victim_as_witness", tr("Case", "The person is a &witness")))
         a(f, tr("Case", "&Notes:"), NotesField("notes"))
         col.addWidget(w)
+        caption = QLabel(tr("Case", "Justice stages (Enter changes the selected one):"))
+        col.addWidget(caption)
         self.stages = _table([tr("Case", "Stage"), tr("Case", "Date"), tr("Case", "Note")])
+        self.stages.setObjectName("justiceStages")
         self.stages.setAccessibleName(tr("Case", "Justice stages"))
         self.stages.setMinimumHeight(120)
+        self.stages.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.stages.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        caption.setBuddy(self.stages)
         col.addWidget(self.stages)
+        self.change_stage_button, self.remove_stage_button = self._row_buttons(
+            col, self.stages, tr("Case", "C&hange the selected stage"),
+            tr("Case", "Re&move the selected stage…"), self.edit_stage, self.remove_stage)
         self.stage_box, sf = _form_box(tr("Case", "Add a stage"))
+        self.stage_box.setObjectName("stageForm")
         s = self.stage_form.add
         s(sf, tr("Case", "Sta&ge:"), ChoiceField("stage", vocab.JUSTICE_STAGES))
         s(sf, tr("Case", "Dat&e:"), DateField("stage_date"))
         s(sf, tr("Case", "N&ote:"), TextField("note", 4000))
+        buttons = QHBoxLayout()
         self.add_stage_button = QPushButton(tr("Case", "Add the stage"))
+        self.add_stage_button.setObjectName("submitStage")
         self.add_stage_button.clicked.connect(self.add_stage)
-        sf.addRow(self.add_stage_button)
+        self.stop_stage_button = QPushButton(tr("Case", "Cancel"))
+        self.stop_stage_button.setAccessibleName(tr("Case", "Stop changing the stage"))
+        self.stop_stage_button.clicked.connect(lambda: self._stage_mode(None))
+        buttons.addWidget(self.add_stage_button, 1)
+        buttons.addWidget(self.stop_stage_button)
+        sf.addRow(buttons)
         col.addWidget(self.stage_box)
         col.addStretch(1)
+        self._editing_stage: int | None = None
         return page
 
     def _history_section(self) -> QWidget:
@@ -488,24 +602,22 @@ class CaseEditor(QWidget):
             self.form.set_values(values)
             self._set_route(list(ci.route))
             self.title.setText(detail.case_number + (f" — {p.display_name}" if self.ctx.names_visible else ""))
-            self.status_line.setText(tr("Case", "{status} · case {case_status} · registered {date}").format(
-                status=tr("Vocabulary", vocab.label(vocab.TRAFFICKING_STATUSES, detail.trafficking_status)),
-                case_status=tr("Vocabulary", vocab.label(vocab.CASE_STATUSES, detail.case_status)).lower(),
-                date=detail.registration_date.isoformat()))
             self._show_lists(detail)
         self.screen_form.set_values({"screened_on": today, "acts": (), "means": (), "purposes": (),
                                      "indicators": (), "child_at_time": None, "decided_status": None,
                                      "decided_by": None, "note": ""})
-        self.ref_form.set_values({"direction": "In", "partner_org_id": None, "referral_date": today,
-                                  "reason": None, "details": "", "outcome": "Pending"})
-        self.stage_form.set_values({"stage": vocab.JUSTICE_STAGES[0][0], "stage_date": today, "note": ""})
-        for f in (self.form, self.screen_form, self.ref_form, self.stage_form):
+        self._referral_mode(None)
+        self._stage_mode(None)
+        for f in (self.form, self.screen_form):
             f.clear_problems()
         is_new = detail is None
         self.screen_box.setVisible(not is_new)
         self.screen_note.setVisible(is_new)
+        self.statuses_box.setVisible(not is_new)
         self.ref_box.setEnabled(not is_new and self.ctx.can_write)
         self.stage_box.setEnabled(not is_new and self.ctx.can_write)
+        for button in (*self.change_status_buttons.values(), *self.undo_status_buttons.values()):
+            button.setVisible(self.ctx.can_write)
         self.form.set_read_only(not self.ctx.can_write)
         self.save_button.setVisible(self.ctx.can_write)
         self.cancel_button.setVisible(self.ctx.can_write)
@@ -522,6 +634,21 @@ class CaseEditor(QWidget):
             self.load_history()
 
     def _show_lists(self, d: CaseDetail) -> None:
+        """Everything of the case that changes apart from the form: statuses, screenings,
+        referrals and justice stages."""
+        self.status_line.setText(tr("Case", "{status} · case {case_status} · registered {date}").format(
+            status=tr("Vocabulary", vocab.label(vocab.TRAFFICKING_STATUSES, d.trafficking_status)),
+            case_status=tr("Vocabulary", vocab.label(vocab.CASE_STATUSES, d.case_status)).lower(),
+            date=d.registration_date.isoformat()))
+        for which, history, vocabulary, current in (
+                ("trafficking", d.status_history, vocab.TRAFFICKING_STATUSES, d.trafficking_status),
+                ("case", d.case_status_history, vocab.CASE_STATUSES, d.case_status)):
+            since = history[-1].effective_date if history else d.registration_date
+            text = tr("Case", "{status}, since {date}").format(
+                status=tr("Vocabulary", vocab.label(vocabulary, current)), date=since.isoformat())
+            self.status_values[which].setText(text)
+            self.status_values[which].setAccessibleName(text)
+            self.undo_status_buttons[which].setEnabled(len(history) > 1)
         hist = [tr("Case", "Trafficking status:")]
         for e in d.status_history:
             by = f" ({tr('Vocabulary', vocab.label(vocab.DECISION_BODIES, e.decided_by))})" if e.decided_by else ""
@@ -544,8 +671,9 @@ class CaseEditor(QWidget):
             self.referrals.insertRow(i)
             for c, text in enumerate((tr("Vocabulary", r.direction_label), r.partner_name,
                                       r.referral_date.isoformat(),
-                                      tr("Vocabulary", vocab.label(vocab.REFERRAL_REASONS, r.reason)),
-                                      tr("Vocabulary", vocab.label(vocab.REFERRAL_OUTCOMES, r.outcome)))):
+                                      tr("Vocabulary", vocab.label(vocab.REFERRAL_REASONS, r.reason)) if r.reason else "",
+                                      tr("Vocabulary", vocab.label(vocab.REFERRAL_OUTCOMES, r.outcome)),
+                                      r.outcome_date.isoformat() if r.outcome_date else "")):
                 self.referrals.setItem(i, c, _ro_item(text))
         self.referrals.resizeColumnsToContents()
         self.stages.setRowCount(0)
@@ -876,10 +1004,103 @@ class CaseEditor(QWidget):
                         lambda d: (self._saved(d), self._say(tr("Case", "The screening was recorded."))),
                         failed, parent=self, cancellable=False, changes={"cases"})
 
+    # --- statuses ------------------------------------------------------------------------------------
+
+    @Slot()
+    def change_status(self, which: str) -> None:
+        """Open the dialog that records a dated change of the case or trafficking status."""
+        if self.detail is None or not self.ctx.can_write:
+            return
+        from ui.case_dialogs import CaseStatusDialog, TraffickingStatusDialog
+
+        kind = CaseStatusDialog if which == "case" else TraffickingStatusDialog
+        dialog = kind(self.reg, self.runner, self.detail, self)
+        done = (tr("Case", "The case status was changed.") if which == "case"
+                else tr("Case", "The trafficking status was changed."))
+        dialog.succeeded.connect(lambda d: self._part_saved(d, done))
+        dialog.finished.connect(lambda _r: dialog.deleteLater())
+        dialog.open()
+        self.status_dialog = dialog
+
+    @Slot()
+    def undo_status(self, which: str) -> None:
+        """Undo the latest change of one status history, after saying what it will do."""
+        if self.detail is None or not self.ctx.can_write:
+            return
+        from tipdesk.services import cases
+
+        d = self.detail
+        history, vocabulary = ((d.case_status_history, vocab.CASE_STATUSES) if which == "case"
+                               else (d.status_history, vocab.TRAFFICKING_STATUSES))
+        if len(history) < 2:
+            return
+        latest, before = history[-1], history[-2]
+        what = tr("Case", "case status") if which == "case" else tr("Case", "trafficking status")
+        text = tr("Case", "Undo the change of the {what} to “{status}” of {date}? The {what} will be "
+                          "“{previous}” again. The audit trail keeps both.").format(
+            what=what, status=tr("Vocabulary", vocab.label(vocabulary, latest.status)),
+            date=latest.effective_date.isoformat(),
+            previous=tr("Vocabulary", vocab.label(vocabulary, before.status)))
+        reg, case_id, version = self.reg, d.id, d.version
+
+        def undo() -> None:
+            self._run_part(lambda: cases.undo_status_change(reg, case_id, which, version), None,
+                           tr("Case", "The change was undone."))
+
+        self.undo_box = ask(self, tr("Case", "Undo a status change"), text, tr("Case", "Undo the change"), undo,
+                            no_text=tr("Case", "Keep it"))
+
     # --- referrals and justice ------------------------------------------------------------------------
+
+    def _selected_row(self, table: QTableWidget) -> int | None:
+        rows = table.selectionModel().selectedRows()
+        return rows[0].row() if rows else None
+
+    def _referral_mode(self, referral=None) -> None:  # noqa: ANN001 (ReferralInfo | None)
+        """Show the referral form empty for a new referral, or filled to change ``referral``."""
+        self.ref_form.clear_problems()
+        if referral is None:
+            self._editing_referral = None
+            self.ref_box.setTitle(tr("Case", "Add a referral"))
+            self.add_referral_button.setText(tr("Case", "Add the referral"))
+            self.ref_form.set_values({"direction": "In", "partner_org_id": None,
+                                      "referral_date": dt.date.today(), "reason": None, "details": "",
+                                      "outcome": "Pending", "outcome_date": None})
+        else:
+            self._editing_referral = referral.id
+            self.ref_box.setTitle(tr("Case", "Change the referral of {date} ({partner})").format(
+                date=referral.referral_date.isoformat(), partner=referral.partner_name))
+            self.add_referral_button.setText(tr("Case", "Save the referral"))
+            self.ref_form.set_values({"direction": referral.direction, "partner_org_id": referral.partner_org_id,
+                                      "referral_date": referral.referral_date, "reason": referral.reason,
+                                      "details": referral.details, "outcome": referral.outcome,
+                                      "outcome_date": referral.outcome_date})
+        self.add_referral_button.setAccessibleName(self.add_referral_button.text())
+        self.stop_referral_button.setVisible(referral is not None)
+        self._outcome_changed()
+
+    @Slot()
+    def _outcome_changed(self, *_a: object) -> None:
+        decided = self.ref_form.fields["outcome"].get() in ("Accepted", "Declined")
+        day = self.ref_form.fields["outcome_date"]
+        day.set_read_only(not decided)
+        if not decided:
+            day.set(None)
+        elif not day.edit.text().strip():
+            day.set(dt.date.today())
+
+    @Slot()
+    def edit_referral(self) -> None:
+        row = self._selected_row(self.referrals)
+        if self.detail is None or row is None or not self.ctx.can_write:
+            return
+        self._referral_mode(self.detail.referrals[row])
+        _show_widget(self.ref_box)
+        self.ref_form.fields["outcome"].widget.setFocus()
 
     @Slot()
     def add_referral(self) -> None:
+        """Add the referral in the form, or save the changes to the one being changed."""
         if self.detail is None:
             return
         from tipdesk.services import referrals
@@ -891,13 +1112,63 @@ class CaseEditor(QWidget):
             self.ref_form.show_problems(exc)
             return
         data = ReferralInput(v["direction"], v["partner_org_id"], v["referral_date"], v["reason"],
-                             v["details"], v["outcome"])
-        reg, case_id = self.reg, self.detail.id
-        self._run_part(lambda: referrals.add_referral(reg, case_id, data), self.ref_form,
-                       tr("Case", "The referral was added."))
+                             v["details"], v["outcome"], v["outcome_date"])
+        reg, case_id, editing = self.reg, self.detail.id, self._editing_referral
+        if editing is None:
+            self._run_part(lambda: referrals.add_referral(reg, case_id, data), self.ref_form,
+                           tr("Case", "The referral was added."))
+        else:
+            self._run_part(lambda: referrals.update_referral(reg, editing, data), self.ref_form,
+                           tr("Case", "The referral was changed."))
+
+    @Slot()
+    def remove_referral(self) -> None:
+        row = self._selected_row(self.referrals)
+        if self.detail is None or row is None or not self.ctx.can_write:
+            return
+        from tipdesk.services import referrals
+
+        r = self.detail.referrals[row]
+        reg = self.reg
+        text = tr("Case", "Remove the referral of {date} ({direction}, {partner})? Do this only for a referral "
+                          "entered by mistake; the audit trail keeps what it held.").format(
+            date=r.referral_date.isoformat(), direction=tr("Vocabulary", r.direction_label).lower(),
+            partner=r.partner_name)
+        self.remove_box = ask(self, tr("Case", "Remove a referral"), text, tr("Case", "Remove it"),
+                              lambda: self._run_part(lambda: referrals.remove_referral(reg, r.id), None,
+                                                     tr("Case", "The referral was removed.")),
+                              destructive=True, no_text=tr("Case", "Keep it"))
+
+    def _stage_mode(self, stage=None) -> None:  # noqa: ANN001 (JusticeStageInfo | None)
+        self.stage_form.clear_problems()
+        if stage is None:
+            self._editing_stage = None
+            self.stage_box.setTitle(tr("Case", "Add a stage"))
+            self.add_stage_button.setText(tr("Case", "Add the stage"))
+            self.stage_form.set_values({"stage": vocab.JUSTICE_STAGES[0][0], "stage_date": dt.date.today(),
+                                        "note": ""})
+        else:
+            self._editing_stage = stage.id
+            self.stage_box.setTitle(tr("Case", "Change the stage “{stage}” of {date}").format(
+                stage=tr("Vocabulary", stage.stage), date=stage.stage_date.isoformat()))
+            self.add_stage_button.setText(tr("Case", "Save the stage"))
+            self.stage_form.set_values({"stage": stage.stage, "stage_date": stage.stage_date,
+                                        "note": stage.note})
+        self.add_stage_button.setAccessibleName(self.add_stage_button.text())
+        self.stop_stage_button.setVisible(stage is not None)
+
+    @Slot()
+    def edit_stage(self) -> None:
+        row = self._selected_row(self.stages)
+        if self.detail is None or row is None or not self.ctx.can_write:
+            return
+        self._stage_mode(self.detail.justice_stages[row])
+        _show_widget(self.stage_box)
+        self.stage_form.fields["stage_date"].widget.setFocus()
 
     @Slot()
     def add_stage(self) -> None:
+        """Add the stage in the form, or save the changes to the one being changed."""
         if self.detail is None:
             return
         from tipdesk.services import justice
@@ -909,25 +1180,60 @@ class CaseEditor(QWidget):
             self.stage_form.show_problems(exc)
             return
         data = JusticeStageInput(v["stage"], v["stage_date"], v["note"])
-        reg, case_id = self.reg, self.detail.id
-        self._run_part(lambda: justice.add_justice_stage(reg, case_id, data), self.stage_form,
-                       tr("Case", "The stage was added."))
+        reg, case_id, editing = self.reg, self.detail.id, self._editing_stage
+        if editing is None:
+            self._run_part(lambda: justice.add_justice_stage(reg, case_id, data), self.stage_form,
+                           tr("Case", "The stage was added."))
+        else:
+            self._run_part(lambda: justice.update_justice_stage(reg, editing, data), self.stage_form,
+                           tr("Case", "The stage was changed."))
 
-    def _run_part(self, call, form: Form, done_text: str) -> None:  # noqa: ANN001
-        if self.has_unsaved() and self.form.snapshot() != self._baseline.get("form"):
-            self._say(tr("Case", "Save or cancel your other changes to this case first."), error=True)
+    @Slot()
+    def remove_stage(self) -> None:
+        row = self._selected_row(self.stages)
+        if self.detail is None or row is None or not self.ctx.can_write:
             return
+        from tipdesk.services import justice
 
+        st = self.detail.justice_stages[row]
+        reg = self.reg
+        text = tr("Case", "Remove the stage “{stage}” of {date}? Do this only for a stage entered by mistake; "
+                          "the audit trail keeps what it held.").format(
+            stage=tr("Vocabulary", st.stage), date=st.stage_date.isoformat())
+        self.remove_box = ask(self, tr("Case", "Remove a justice stage"), text, tr("Case", "Remove it"),
+                              lambda: self._run_part(lambda: justice.remove_justice_stage(reg, st.id), None,
+                                                     tr("Case", "The stage was removed.")),
+                              destructive=True, no_text=tr("Case", "Keep it"))
+
+    def _run_part(self, call, form: Form | None, done_text: str) -> None:  # noqa: ANN001
+        """Run a change of one part of the case (status, referral, stage) on the runner.
+
+        Such a change leaves the case's form alone: unsaved edits there stay as they are and are
+        saved with the case's new version.
+        """
         def failed(exc: BaseException) -> None:
             if isinstance(exc, ValidationError):
-                loose = form.show_problems(exc)
-                if loose:
-                    self._say(" ".join(loose), error=True)
+                loose = form.show_problems(exc) if form is not None else [p.message for p in exc.problems]
+                self._say(" ".join(loose), error=bool(loose))
             else:
                 self._save_failed(exc)
 
-        self.runner.run(lambda _p: call(), lambda d: (self._saved(d), self._say(done_text)), failed,
+        self.runner.run(lambda _p: call(), lambda d: self._part_saved(d, done_text, form), failed,
                         parent=self, cancellable=False, changes={"cases"})
+
+    def _part_saved(self, detail: CaseDetail, done_text: str, form: Form | None = None) -> None:
+        self.detail = detail
+        self._show_lists(detail)
+        gone = self._editing_referral is not None and self._editing_referral not in {r.id for r in detail.referrals}
+        if form is self.ref_form or gone:
+            self._referral_mode(None)
+        gone = self._editing_stage is not None and self._editing_stage not in {st.id for st in detail.justice_stages}
+        if form is self.stage_form or gone:
+            self._stage_mode(None)
+        self._say(done_text)
+        if self.sections.currentIndex() == SECTIONS.index("history"):
+            self.load_history()
+        self.saved.emit(detail)
 
     # --- duplicates --------------------------------------------------------------------------------
 

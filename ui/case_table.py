@@ -13,7 +13,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QPointF, Qt, Signal
+from PySide6.QtGui import QPainter, QPalette, QStaticText
+from PySide6.QtWidgets import (
+    QApplication,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionFocusRect,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from models import vocab
 from ui.i18n import tr
@@ -23,6 +32,7 @@ if TYPE_CHECKING:
 
 Index = QModelIndex | QPersistentModelIndex
 PAGE_SIZE = 50  # rows fetched at once: two screens' worth, quick to read
+SCREEN_ROWS = 30  # about a screenful of rows (for reading the next page along)
 MAX_PAGES = 80  # pages kept in memory (4,000 rows): enough for any screen, small in RAM
 
 
@@ -60,6 +70,64 @@ def _exploitation(values: Sequence[str]) -> str:
 def _age_group(value: str) -> str:
     return {"0-17": tr("CaseList", "child (0–17)"), "18+": tr("CaseList", "adult (18+)")}.get(
         value, tr("CaseList", "unknown"))
+
+
+class FastTextDelegate(QStyledItemDelegate):
+    """Paints a cell's text (one line, elided at the right) straight onto the view.
+
+    The standard delegate asks the model for about seven roles per cell and lays every text out
+    anew (``QTextLayout``): for a list that repaints a screenful of rows while someone drags the
+    scroll bar, that was most of each frame. Here a cell costs one ``data()`` call and one
+    ``drawStaticText`` of a text laid out once (per text and column width). Selection and the
+    focus frame look as the style draws them.
+    """
+
+    MARGIN = 4
+    MAX_CACHED = 2_000  # laid-out texts kept: a few screens of every column (few objects for the collector)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._laid_out: dict[tuple[str, int], tuple[QStaticText, float]] = {}
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        rect = option.rect
+        state = option.state.value  # plain ints: Python's enum flags are slow in a paint loop
+        palette = option.palette
+        active = bool(state & _ACTIVE)
+        if state & _SELECTED:
+            group = QPalette.ColorGroup.Active if active else QPalette.ColorGroup.Inactive
+            painter.fillRect(rect, palette.brush(group, QPalette.ColorRole.Highlight))
+            painter.setPen(palette.color(group, QPalette.ColorRole.HighlightedText))
+        else:
+            painter.setPen(palette.color(QPalette.ColorGroup.Active if active else QPalette.ColorGroup.Inactive,
+                                         QPalette.ColorRole.Text))
+        text = index.data()
+        if text:
+            width = rect.width() - 2 * self.MARGIN
+            key = (text, width)
+            laid_out = self._laid_out.get(key)
+            if laid_out is None:
+                if len(self._laid_out) >= self.MAX_CACHED:
+                    self._laid_out.clear()
+                static = QStaticText(option.fontMetrics.elidedText(text, Qt.TextElideMode.ElideRight, width))
+                static.setTextFormat(Qt.TextFormat.PlainText)
+                static.prepare(painter.transform(), option.font)
+                laid_out = self._laid_out[key] = (static, (rect.height() - static.size().height()) / 2)
+            static, dy = laid_out
+            painter.drawStaticText(QPointF(rect.x() + self.MARGIN, rect.y() + dy), static)
+        if state & _HAS_FOCUS:
+            focus = QStyleOptionFocusRect()
+            focus.rect = rect
+            focus.state = option.state
+            focus.palette = palette
+            widget = option.widget
+            style = widget.style() if widget is not None else QApplication.style()
+            style.drawPrimitive(QStyle.PrimitiveElement.PE_FrameFocusRect, focus, painter, widget)
+
+
+_SELECTED = QStyle.StateFlag.State_Selected.value
+_ACTIVE = QStyle.StateFlag.State_Active.value
+_HAS_FOCUS = QStyle.StateFlag.State_HasFocus.value
 
 
 class CaseTableModel(QAbstractTableModel):
@@ -147,29 +215,33 @@ class CaseTableModel(QAbstractTableModel):
                     self._ids_asked = True
                     self.ids_needed.emit()
                 return None  # its id is not known yet: shown as "…" until it is
-            page = self._load_page(page_no)
+            # A screenful that begins late in a page runs into the next one: read both at once.
+            late = row - page_no * PAGE_SIZE > PAGE_SIZE - SCREEN_ROWS
+            next_missing = late and page_no + 1 not in self._pages and (page_no + 1) * PAGE_SIZE < self._count
+            page = self._load_pages(page_no, 2 if next_missing else 1)
         else:
             self._pages.move_to_end(page_no)
         offset = row - page_no * PAGE_SIZE
         return page[offset] if offset < len(page) else None
 
-    def _load_page(self, page_no: int) -> list[CaseSummary]:
-        ids = self._ids[page_no * PAGE_SIZE:(page_no + 1) * PAGE_SIZE]
+    def _load_pages(self, first: int, count: int) -> list[CaseSummary]:
+        """Read ``count`` pages from page ``first`` in one query; returns the first of them."""
+        ids = self._ids[first * PAGE_SIZE:(first + count) * PAGE_SIZE]
         start = time.perf_counter()
         rows = self._fetch(ids)
         self.fetch_times_ms.append((time.perf_counter() - start) * 1000)
         by_id = {r.id: r for r in rows}
-        page = [by_id[i] for i in ids if i in by_id]
-        if len(page) != len(ids):
-            # A case vanished or changed under the list: keep positions stable with what exists.
-            page = [by_id.get(i) for i in ids]  # type: ignore[misc]
-        self._pages[page_no] = page
+        # A case that vanished under the list keeps its position (None) rather than shift the rest.
+        found = [by_id.get(i) for i in ids]
+        for n in range(count):
+            self._pages[first + n] = found[n * PAGE_SIZE:(n + 1) * PAGE_SIZE]
+        self._pages.move_to_end(first)
         while len(self._pages) > MAX_PAGES:
             _, dropped = self._pages.popitem(last=False)
             for r in dropped:
                 if r is not None:
                     self._texts.pop(r.id, None)
-        return page
+        return self._pages[first]
 
     def _row_texts(self, row: CaseSummary) -> list[str]:
         texts = self._texts.get(row.id)

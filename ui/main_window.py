@@ -9,6 +9,7 @@ window. The title never names a person: it shows the office code and the registe
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from ui.i18n import tr
 from ui.lock import InactivityTimer, ScreenLockWatcher
 from ui.login import LoginDialog
 from ui.operations import OperationRunner
-from ui.pages.base import ComingPage, Page
+from ui.pages.base import Page
 from ui.widgets import ask, error_box
 
 if TYPE_CHECKING:  # the login dialog shows before SQLAlchemy and the services are imported
@@ -84,17 +85,9 @@ def load_session_facts(reg: Register) -> SessionFacts:
     return SessionFacts(office_service.office_info(reg).code, office_service.lock_timeout_minutes(reg))
 
 
-def _coming(title: str, text: str) -> PageFactory:
-    return lambda reg, runner, parent: ComingPage(reg, runner, title, text, parent)
-
-
 def _cases_page(reg: Register, runner: OperationRunner, parent: QWidget) -> Page:
-    try:
-        from ui.pages.cases import CasesPage
-    except ImportError:  # the case-register services have not landed yet
-        return ComingPage(reg, runner, tr("Nav", "Cases"), tr(
-            "Coming", "The case list and the case editor arrive with the case register, which "
-            "is being built now. Until then this register cannot hold cases."), parent)
+    from ui.pages.cases import CasesPage
+
     return CasesPage(reg, runner, parent)
 
 
@@ -115,6 +108,11 @@ def _dashboard_page(reg: Register, runner: OperationRunner, parent: QWidget) -> 
 
     return DashboardPage(reg, runner, parent)
 
+def _returns_page(reg: Register, runner: OperationRunner, parent: QWidget) -> Page:
+    from ui.pages.returns import ReturnsPage
+
+    return ReturnsPage(reg, runner, parent)
+
 
 def _admin_page(reg: Register, runner: OperationRunner, parent: QWidget) -> Page:
     from ui.pages.admin import AdminPage
@@ -128,10 +126,7 @@ def page_specs() -> list[PageSpec]:
         PageSpec("cases", tr("Nav", "Cases"), lambda a: a.can("case.read"), _cases_page, ("case",)),
         PageSpec("shelter", tr("Nav", "Shelter"), lambda a: a.can("shelter.read"), _shelter_page),
         PageSpec("followup", tr("Nav", "Follow-up"), lambda a: a.can("followup.read"), _followup_page),
-        PageSpec("returns", tr("Nav", "Returns"),
-                 lambda a: a.can("return.export") or a.can("return.import"), _coming(
-            tr("Nav", "Returns"), tr("Coming", "Preparing this office's quarterly return and importing "
-                                     "other offices' returns come with the returns feature."))),
+        PageSpec("returns", tr("Nav", "Returns"), lambda a: a.can("return.export"), _returns_page),
         PageSpec("dashboard", tr("Nav", "Dashboard"), lambda a: a.can("dashboard.view"), _dashboard_page),
         PageSpec("admin", tr("Nav", "Administration"), lambda a: a.can("user.manage"), _admin_page,
                  ("office_details",)),
@@ -344,6 +339,11 @@ class MainWindow(QMainWindow):
         except TipdeskError:
             log.warning("could not save the settings")
         self._offer_drafts()
+        # The objects alive now (Qt wrappers, modules, the first page) live as long as the
+        # session: take them out of the garbage collector's full sweeps, which otherwise stop
+        # the window for tens of milliseconds every so often (a dropped frame while scrolling).
+        # Locking puts them back and collects, so that nothing of the session outlives it.
+        gc.freeze()
 
     def page(self, key: str) -> Page | None:
         """The page ``key``, built on first use (only for roles allowed to see it)."""
@@ -441,6 +441,9 @@ class MainWindow(QMainWindow):
             self._drop_pages()
             self.reg = None
             reg.lock(reason)
+            gc.unfreeze()
+            gc.collect()
+            QTimer.singleShot(0, gc.collect)  # again once the pages' deleteLater has run
             self._show_locked_state()
             self.locked.emit()
             QApplication.clipboard().clear()

@@ -141,10 +141,12 @@ class OperationHandle(QObject, Generic[T]):
         else:
             dialog.setCancelButton(None)
         done, total, text = self._last
+        if text:
+            dialog.setLabelText(text)
         dialog.setRange(0, total)
-        dialog.setValue(done if total else 0)
+        self._dialog = dialog  # before setValue: it may run the event loop, and the work end
         dialog.show()
-        self._dialog = dialog
+        dialog.setValue(done if total else 0)
 
     @Slot()
     def _cancel_pressed(self) -> None:
@@ -155,11 +157,14 @@ class OperationHandle(QObject, Generic[T]):
     @Slot(int, int, str)
     def _progressed(self, done: int, total: int, text: str) -> None:
         self._last = (done, total, text)
-        if self._dialog is not None:
-            self._dialog.setRange(0, total)
-            self._dialog.setValue(done if total else 0)
+        dialog = self._dialog
+        if dialog is not None:
             if text:
-                self._dialog.setLabelText(text)
+                dialog.setLabelText(text)
+            dialog.setRange(0, total)
+            # A window-modal progress dialog runs the event loop inside setValue: the operation
+            # may finish (and the dialog go) meanwhile, so nothing of it is touched afterwards.
+            dialog.setValue(done if total else 0)
 
     def _finish(self) -> bool:
         self.done = True

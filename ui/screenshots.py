@@ -179,6 +179,8 @@ def _take(app: QApplication, out: Path, register: Path | None, username: str | N
                 _case_pictures(shots, window, page, may_edit=made_here)
                 case_pictures(shots, window)
                 window.go(key)
+            elif key == "returns":
+                _returns_pictures(shots, window, page, Path(tmp), may_save=made_here)
             elif key == "admin":
                 for index in range(page.tabs.count()):
                     page.tabs.setCurrentIndex(index)
@@ -221,6 +223,36 @@ def _backup_pictures(shots: Shooter, window: MainWindow, page, folder: Path) -> 
     box.accept()
     wait_until(lambda: "verified" in tab.status.text())
     shots.save("admin-backups-after", window)
+
+
+def _returns_pictures(shots: Shooter, window: MainWindow, page, folder: Path, may_save: bool) -> None:  # noqa: ANN001
+    """The figures of the last complete quarter; on a register made here, a saved return, its
+    check, and the check of a copy changed by hand."""
+    wait_until(lambda: page.prepared is not None or not page.bar.isVisible(), 120)
+    settle(300)
+    shots.save("returns", window)
+    if not may_save or page.prepared is None:
+        return
+    out = folder / "returns"
+    out.mkdir()
+    page.save_to(out / f"TIPRETURN_{page.prepared.meta.org_code}_{page.prepared.meta.period}.xlsx")
+    wait_until(lambda: page.save_handle is None, 120)
+    wait_until(lambda: page.history_model.rowCount() > 0)
+    page.check(page.last_saved)
+    wait_until(lambda: page.check_button.isEnabled(), 120)
+    settle(300)
+    shots.save("returns-saved-and-checked", window)
+    from openpyxl import load_workbook
+
+    book = load_workbook(page.last_saved)  # a person "correcting" a figure by hand
+    sheet = book["T1_Status"]
+    sheet["B4"] = (sheet["B4"].value or 0) + 1 if isinstance(sheet["B4"].value, int) else 1
+    changed = out / "changed-by-hand.xlsx"
+    book.save(changed)
+    page.check(changed)
+    wait_until(lambda: page.check_button.isEnabled(), 120)
+    settle(300)
+    shots.save("returns-check-changed-file", window)
 
 
 def _show(widget: QWidget) -> None:
@@ -281,6 +313,8 @@ def _case_pictures(shots: Shooter, window: MainWindow, page, may_edit: bool) -> 
         settle(250)
         shots.save(f"case-editor-{name}", window)
     editor.load(editor.detail)
+    if may_edit and editor.ctx.can_write and editor.detail is not None:
+        _part_pictures(shots, window, editor)
     if editor.ctx.can_write and editor.detail is not None:
         # the duplicate warning: a new case for someone whose name is typed slightly differently
         person = editor.detail.person
@@ -303,6 +337,52 @@ def _case_pictures(shots: Shooter, window: MainWindow, page, may_edit: bool) -> 
     for i in range(page.tabs.count() - 1, 0, -1):
         page.tabs.removeTab(i)
     page.tabs.setCurrentIndex(0)
+
+
+def _part_pictures(shots: Shooter, window: MainWindow, editor) -> None:  # noqa: ANN001
+    """The status dialogs and a referral being changed (on the register made for the pictures)."""
+    from ui.case_editor import SECTIONS
+
+    editor.sections.setCurrentIndex(SECTIONS.index("identification"))
+    _show(editor.statuses_box)
+    editor.change_status("case")
+    dialog = editor.status_dialog
+    dialog.form.fields["status"].set("Closed")
+    dialog.form.fields["reason"].set("")
+    dialog.submit()  # no reason: the core's message appears next to the field
+    wait_until(lambda: not dialog.running)
+    settle(200)
+    shots.save("case-status-close", with_dialog(window, dialog))
+    dialog.reject()
+    editor.change_status("trafficking")
+    dialog = editor.status_dialog
+    dialog.form.fields["status"].set("ActualVictimOfTrafficking")
+    dialog.form.fields["decided_by"].set("Police")
+    settle(200)
+    shots.save("case-status-trafficking", with_dialog(window, dialog))
+    dialog.submit()
+    wait_until(lambda: editor.detail.trafficking_status == "ActualVictimOfTrafficking")
+    editor.sections.setCurrentIndex(SECTIONS.index("identification"))
+    settle(200)
+    _show(editor.statuses_box)
+    shots.save("case-editor-statuses", window)
+    partners = [o for o in editor.ctx.organisations if not o.is_self]
+    if partners:
+        editor.sections.setCurrentIndex(SECTIONS.index("referrals"))
+        if not editor.detail.referrals:  # one referral, entered through the form
+            f = editor.ref_form.fields
+            f["direction"].set("Out")
+            f["partner_org_id"].set(partners[0].id)
+            f["referral_date"].set(editor.detail.registration_date)
+            f["details"].set("Legal advice on immigration status")
+            editor.add_referral()
+            wait_until(lambda: bool(editor.detail.referrals) and not editor.runner.busy)
+        editor.referrals.selectRow(0)
+        editor.edit_referral()
+        editor.ref_form.fields["outcome"].set("Accepted")
+        settle(250)
+        shots.save("case-editor-referral-change", window)
+        editor._referral_mode(None)
 
 
 def run_screenshots(out: Path, register: Path | None, username: str | None, password: str | None,

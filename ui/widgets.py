@@ -41,6 +41,21 @@ class FieldRow(QWidget):
         self.error.setAccessibleName(message)
         # Screen readers announce the description of the field that has the focus.
         self.field.setAccessibleDescription(message)
+        self._fit_error()
+
+    def _fit_error(self) -> None:
+        # A form layout gives its rows their plain size hint, not the height a wrapped line
+        # needs at the row's real width: ask for that height, so that no message is cut off.
+        if not self.error.text():
+            self.error.setMinimumHeight(0)
+            return
+        width = max(self.field.width(), 200)
+        self.error.setMinimumHeight(self.error.heightForWidth(width))
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802 (Qt API)
+        super().resizeEvent(event)
+        if self.error.isVisible():
+            self._fit_error()
 
 
 def add_row(form: QFormLayout, label: str, field: QWidget, accessible_name: str | None = None) -> FieldRow:

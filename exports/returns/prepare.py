@@ -125,9 +125,11 @@ def compute_return(
         "INSERT OR IGNORE INTO temp.tipreturn_candidates (case_id) "
         "SELECT id FROM case_file WHERE registration_date BETWEEN ?1 AND ?2 "
         "UNION SELECT case_id FROM case_status_entry WHERE effective_date BETWEEN ?1 AND ?2 "
-        "UNION SELECT case_id FROM (SELECT case_id, status, ROW_NUMBER() OVER (PARTITION BY case_id "
-        "  ORDER BY effective_date DESC, id DESC) AS rn FROM case_status_entry WHERE effective_date < ?1) "
-        "  WHERE rn = 1 AND status IN ('Active', 'FollowUp') "
+        # open on the eve: the last entry before the period, found through ix_cse_case_date
+        # (a probe per case is cheaper than numbering every older entry of the register)
+        "UNION SELECT c.id FROM case_file c WHERE c.registration_date < ?1 AND (SELECT l.status "
+        "  FROM case_status_entry l WHERE l.case_id = c.id AND l.effective_date < ?1 "
+        "  ORDER BY l.effective_date DESC, l.id DESC LIMIT 1) IN ('Active', 'FollowUp') "
         "UNION SELECT id FROM case_file WHERE registration_date <= ?2 AND NOT EXISTS "
         "  (SELECT 1 FROM case_status_entry e WHERE e.case_id = case_file.id AND e.effective_date <= ?2)",
         (s_text, e_text),
@@ -486,7 +488,8 @@ def build_line_row(
         active_followup=case_id in activity.active_plan,
         justice_in_period=tuple(sorted(justice)) if justice else (),
         case_status=case_status,
-        closed=counting.closure_date(history, period),
+        # (closure_date is None unless the status at the period end is a closed one)
+        closed=counting.closure_date(history, period) if case_status in counting.CLOSED_STATUSES else None,
     ), []
 
 

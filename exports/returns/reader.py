@@ -12,18 +12,24 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
+from itertools import repeat
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from exports.returns import spec, tables
 from exports.returns.cells import Digest, canonical
 from exports.returns.container import check_container
+from exports.returns.gc_pause import paused_gc
 from exports.returns.spec import FacilityRow, LineRow, Return, ReturnMeta, StayRow, Table
 from tipdesk import counting
 from tipdesk.counting import Period
-from tipdesk.errors import InvalidReturn, ReturnProblem, UsageError
+from tipdesk.errors import Cancelled, InvalidReturn, ReturnProblem, UsageError
+
+if TYPE_CHECKING:  # the reader needs no register: nothing of SQLAlchemy at run time
+    from exports.returns.prepare import CancelCheck, Progress
 
 #: Problems printed per sheet; beyond that they are counted (a broken 500,000-row sheet would
 #: otherwise print millions of lines). See docs/returns.md.
@@ -231,6 +237,7 @@ def _multi(sh: _Sheet, ref: str, value: object, column: str, keep_order: bool = 
 # --- LineList parsers: raw calamine value → (typed value, problem or None); cached per value -------
 
 _INVALID = object()  # an age that is not a whole number (already reported)
+_UNSEEN = object()  # a value not parsed yet
 
 
 class _Probe:
@@ -299,6 +306,12 @@ _HEX16_COLUMN = re.compile(r"(?:[0-9a-f]{16}\n)*")
 _HEX32_COLUMN = re.compile(r"(?:(?:[0-9a-f]{32})?\n)*")
 
 
+def _canonical_column(column: tuple | list) -> list[str]:
+    """The canonical text of each cell of a column (each distinct value converted once)."""
+    texts = {v: v if type(v) is str else _canonical_cached(v) for v in set(column)}
+    return list(map(texts.__getitem__, column))
+
+
 def _all_text(column: tuple | list) -> bool:
     return set(map(type, column)) <= {str}
 
@@ -318,6 +331,7 @@ class _LineState:
         self.parsers = parsers
         self.caches: list[dict] = [{} for _ in parsers]
         self.values: list[dict] = [{} for _ in parsers]  # value → typed value (for a C-level map)
+        self.bad_values: list[set] = [set() for _ in parsers]  # values whose parse found a problem
         self.has_linkage = bool(meta.linkage_key_id)
         self.last_key = ""
         self.count = 0
@@ -328,10 +342,19 @@ class _LineState:
 # --- reading ---------------------------------------------------------------------------------------
 
 
-def check_file(path: Path) -> ReadReport:
-    """Read and validate ``path``; never raises for a bad file (problems are in the report)."""
-    report = ReadReport(Path(path))
-    path = Path(path)
+def check_file(path: Path, *, progress: Progress | None = None, cancel: CancelCheck | None = None) -> ReadReport:
+    """Read and validate ``path``; never raises for a bad file (problems are in the report).
+
+    ``progress(percent, what)`` is told how far the check is; ``cancel()`` is polled between
+    steps and every chunk of LineList rows, and a cancel raises ``Cancelled``.
+    """
+    with paused_gc():
+        return _check_file(Path(path), _Steps(progress, cancel))
+
+
+def _check_file(path: Path, step: _Steps) -> ReadReport:
+    report = ReadReport(path)
+    step(2, "Checking the file")
     if not path.exists():
         report.problems.append(ReturnProblem("", "", f"There is no file {path}."))
         return report
@@ -350,10 +373,25 @@ def check_file(path: Path) -> ReadReport:
         report.problems.append(ReturnProblem("", "", f"The workbook cannot be read: {exc}."))
         return report
     try:
-        _Reader(report, workbook, container.sheet_kinds).run()
+        _Reader(report, workbook, container.sheet_kinds, step).run()
     finally:
         workbook.close()
+    step(100, "Checked")
     return report
+
+
+class _Steps:
+    """Progress and cancel for one check (both optional)."""
+
+    def __init__(self, progress: Progress | None, cancel: CancelCheck | None) -> None:
+        self.progress = progress
+        self.cancel = cancel
+
+    def __call__(self, percent: int, what: str) -> None:
+        if self.cancel is not None and self.cancel():
+            raise Cancelled("The check was cancelled.")
+        if self.progress is not None:
+            self.progress(percent, what)
 
 
 def read_return(path: Path, *, for_import: bool = True) -> Return:
@@ -371,10 +409,11 @@ def read_return(path: Path, *, for_import: bool = True) -> Return:
 
 
 class _Reader:
-    def __init__(self, report: ReadReport, workbook, kinds: dict[str, str]) -> None:
+    def __init__(self, report: ReadReport, workbook, kinds: dict[str, str], step: _Steps | None = None) -> None:
         self.report = report
         self.wb = workbook
         self.kinds = kinds
+        self.step = step or _Steps(None, None)
         self.names = set(workbook.sheet_names)
         self.digest = Digest()
 
@@ -418,6 +457,7 @@ class _Reader:
             for name in (spec.LINELIST, spec.STAYS):
                 if name in self.names:
                     report.problems.append(ReturnProblem(name, "", "a suppressed copy must not hold this sheet."))
+        self.step(15, "Reading the tables")
         read_tables: dict[str, Table] = {}
         for name in spec.TABLE_SHEETS:
             if name in self.names and self.kinds.get(name, "worksheet") == "worksheet":
@@ -436,6 +476,7 @@ class _Reader:
             fac_rows = list(self.rows(spec.FACILITIES))
         else:
             fac_rows = None
+        self.step(85, "Reading the stays and facilities")
         if spec.STAYS in self.names and not meta.suppressed and self.kinds.get(spec.STAYS, "worksheet") == "worksheet":
             codes = {_text(r[0]) for r in (fac_rows or [])[1:] if r}
             stay_total = self.read_stays(meta, period, stays, codes)
@@ -461,6 +502,7 @@ class _Reader:
                                        f"stay_count is {meta.stay_count} but Stays has {stay_total} rows."))
             if line_total is not None and stay_total is not None and self.tables_ok(read_tables) \
                     and not getattr(self, "line_list_broken", False):
+                self.step(92, "Recomputing the tables from the list of cases")
                 self.compare(read_tables, tables.all_tables(line_rows, stays, facilities, period))
         else:
             for key in ("line_count", "stay_count"):
@@ -787,6 +829,9 @@ class _Reader:
                 chunk = [pad + list(r) for r in chunk]
             self._line_chunk(sh, state, chunk, first, out)
             first += len(chunk)
+            expected = meta.line_count if isinstance(meta.line_count, int) and meta.line_count > 0 else 0
+            done = min(1.0, state.count / expected) if expected else 0.5
+            self.step(20 + int(60 * done), "Reading the list of cases")
             if state.count > spec.MAX_LINE_ROWS:
                 sh.problem(f"{first - 1}", f"LineList has more than {spec.MAX_LINE_ROWS:,} rows, the standard's "
                            "limit.")
@@ -804,8 +849,9 @@ class _Reader:
         if any(len(r) != width for r in chunk):
             chunk = [list(r) + [""] * (width - len(r)) for r in chunk]
         cols = list(zip(*chunk))
+        all_text = [_all_text(c) for c in cols]
         # digest: canonical text, column by column (text needs no conversion)
-        canon_cols = [c if _all_text(c) else [v if type(v) is str else _canonical_cached(v) for v in c] for c in cols]
+        canon_cols = [c if text_only else _canonical_column(c) for c, text_only in zip(cols, all_text)]
         lines = [line.rstrip("\t") for line in map("\t".join, zip(*canon_cols))]
         blank = [i for i, line in enumerate(lines) if not line]
         text = "\n".join(line for line in lines if line) if blank else "\n".join(lines)
@@ -823,6 +869,7 @@ class _Reader:
         keep = [i for i, line in enumerate(lines) if line] if blank else None
         if keep is not None:
             cols = [[c[i] for i in keep] for c in cols]
+            all_text = [_all_text(c) for c in cols]
             rownos = [first + i for i in keep]
         else:
             rownos = range(first, first + len(chunk))
@@ -840,7 +887,7 @@ class _Reader:
         typed: list[list[object]] = [None] * 25  # type: ignore[list-item]
         # keys
         keys = cols[idx[0]]
-        if not (_all_text(keys) and _HEX16_COLUMN.fullmatch("\n".join(keys) + "\n")):
+        if not (all_text[idx[0]] and _HEX16_COLUMN.fullmatch("\n".join(keys) + "\n")):
             for r, k in zip(rownos, keys):
                 if type(k) is not str or not spec.HEX16.fullmatch(k):
                     sh.problem(f"{letters[0]}{r}", f"case_key {_show(_norm(k))} must be 16 lower-case hex digits.")
@@ -857,7 +904,7 @@ class _Reader:
         st.last_key = max(st.last_key, keys[-1])
         typed[0] = list(keys)
         pkeys = cols[idx[1]]
-        if not (_all_text(pkeys) and _HEX32_COLUMN.fullmatch("\n".join(pkeys) + "\n")):
+        if not (all_text[idx[1]] and _HEX32_COLUMN.fullmatch("\n".join(pkeys) + "\n")):
             for r, k in zip(rownos, pkeys):
                 k = k if type(k) is str else _text(_norm(k))
                 if k and not spec.HEX32.fullmatch(k):
@@ -877,11 +924,16 @@ class _Reader:
             cache = st.caches[j]
             parser = st.parsers[j]
             values = st.values[j]
-            for v in set(col) - cache.keys():
-                cache[v] = parser(v)
-                values[v] = cache[v][0]
-            typed[j] = list(map(values.__getitem__, col))
-            bad = {v for v in set(col) if cache[v][1]}
+            column = list(map(values.get, col, repeat(_UNSEEN)))  # C-level; a new value shows as _UNSEEN
+            if _UNSEEN in column:
+                for v in set(col) - cache.keys():
+                    cache[v] = parsed = parser(v)
+                    values[v] = parsed[0]
+                    if parsed[1]:
+                        st.bad_values[j].add(v)
+                column = list(map(values.__getitem__, col))
+            typed[j] = column
+            bad = set(col) & st.bad_values[j] if st.bad_values[j] else None
             if bad:
                 st.broken = True
                 for r, v in zip(rownos, col):
@@ -956,8 +1008,10 @@ class _Reader:
         previous: tuple[str, str, str] = ("", "", "")
         count = 0
         blank_at = 0
+        letters = [col_letter(i) for i in idx]
+        row_digest = self.digest.row
         for r, row in enumerate(rows, 2):
-            self.digest.row(_digest_value(v) for v in row)
+            row_digest([_digest_value(v) for v in row] if any(type(v) is _Bad for v in row) else row)
             if not any(v is not None for v in row):
                 blank_at = blank_at or r
                 continue
@@ -965,12 +1019,14 @@ class _Reader:
                 sh.problem(f"{blank_at}", "Stays must have no blank rows.")
                 blank_at = 0
             count += 1
-            for i, v in enumerate(row):
-                self.forbidden_text(sh, f"{col_letter(i)}{r}", v)
+            texts = [v for v in row if type(v) is str]
+            if len(texts) != len(row) - row.count(None) or spec.FORBIDDEN_CHARS.search("".join(texts)):
+                for i, v in enumerate(row):  # only a row with something to say is looked at cell by cell
+                    self.forbidden_text(sh, f"{col_letter(i)}{r}", v)
             if len(row) < width:
                 row = row + [None] * (width - len(row))
             c = [row[i] for i in idx]
-            ref = [f"{col_letter(i)}{r}" for i in idx]
+            ref = [letter + str(r) for letter in letters]
             key = _text(c[0])
             if not spec.HEX16.fullmatch(key):
                 sh.problem(ref[0], f"case_key {_show(key)} must be 16 lower-case hex digits.")

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from exports.returns import spec
+from exports.returns.gc_pause import paused_gc
 from exports.returns.prepare import CancelCheck, OfficeInfo, PreparedReturn, Progress, compute_return
 from exports.returns.reader import ReadReport, check_file
 from exports.returns.writer import WrittenReturn, write_return
@@ -54,7 +55,7 @@ def prepare_return(
     require_complete(period, now.date() if now else None)
     from tipdesk.vault.register import software_version
 
-    with reg.read() as s:
+    with reg.read() as s, paused_gc():
         office = own_office(s)
         info = OfficeInfo(office.code or "", office.name, office.org_type, office.country or "")
         secret_hex = get_meta(s, META_OFFICE_SECRET)
@@ -90,8 +91,9 @@ def save_return(
 ) -> WrittenReturn:
     """Write a prepared return and record the export in the audit trail (both, or neither)."""
     reg.actor.require("return.export")
-    written = write_return(prepared, target, suppressed=suppressed, replace_existing=replace_existing,
-                           progress=progress, cancel=cancel)
+    with paused_gc():
+        written = write_return(prepared, target, suppressed=suppressed, replace_existing=replace_existing,
+                               progress=progress, cancel=cancel)
     try:
         with reg.write() as s:
             audit.record(s, reg.actor, EXPORT_ACTION, "return", None, {
@@ -165,6 +167,7 @@ def prepared_returns(reg: Register, limit: int = 200) -> list[ExportRecord]:
     return records
 
 
-def check_return_file(path: Path) -> ReadReport:
-    """Read and validate a return file from anywhere (no register needed)."""
-    return check_file(Path(path))
+def check_return_file(path: Path, *, progress: Progress | None = None,
+                      cancel: CancelCheck | None = None) -> ReadReport:
+    """Read and validate a return file from anywhere (no register needed); ``cancel()`` → ``Cancelled``."""
+    return check_file(Path(path), progress=progress, cancel=cancel)

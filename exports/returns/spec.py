@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from models import vocab
 from models.countries import COUNTRIES
@@ -145,9 +146,12 @@ def file_name(org_code: str, period_code: str) -> str:
 # --- typed rows ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class LineRow:
-    """One row of ``LineList`` (one case in scope), typed."""
+class LineRow(NamedTuple):
+    """One row of ``LineList`` (one case in scope), typed.
+
+    A named tuple rather than a frozen dataclass: returns hold up to 500,000 of them, and a
+    tuple is made in one step where a frozen dataclass sets each of its 25 fields in turn.
+    """
 
     case_key: str
     person_key: str
@@ -195,8 +199,9 @@ class LineRow:
         ]
 
 
-@dataclass(frozen=True, slots=True)
-class StayRow:
+class StayRow(NamedTuple):
+    """One row of ``Stays``, typed (a named tuple, like ``LineRow``)."""
+
     case_key: str
     facility: str
     admitted: dt.date

@@ -15,9 +15,10 @@ import contextlib
 import datetime as dt
 import errno
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,12 +26,15 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.compat import safe_string
 from openpyxl.worksheet._writer import ALL_TEMP_FILES, WorksheetWriter
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import tostring
 
 from exports.returns import spec, tables
 from exports.returns.cells import Digest, clean_text, needs_quote_prefix
 from exports.returns.prepare import CancelCheck, PreparedReturn, Progress
-from exports.returns.spec import ReturnMeta, Table
+from exports.returns.spec import FORMULA_STARTS, ReturnMeta, Table
 from tipdesk.errors import Cancelled, LocationError
 from tipdesk.vault import files
 
@@ -64,6 +68,77 @@ class _PartWriter(WorksheetWriter):
         ALL_TEMP_FILES.append(out)  # WorksheetWriter.cleanup() removes it from this list
 
 
+class _RowsPartWriter(_PartWriter):
+    """The part writer of the big data sheets (LineList, Stays).
+
+    The sheet's layout elements before and after the rows are openpyxl's own (``to_tree`` of
+    its sheet properties, views, columns, margins, page setup, header and footer), written in
+    openpyxl's order; the rows in between are serialised here, straight into the part file.
+    openpyxl's write-only mode turns every value into a cell object and an element tree before
+    writing it, which made writing the cells several times slower than computing the return.
+    Only plain values go this way (text, whole numbers, empty), each as openpyxl would write it:
+    text as an inline string, a leading ``=``, ``+``, ``-`` or ``@`` with the quote-prefix style.
+    """
+
+    def get_stream(self):  # the generator protocol of WorksheetWriter.get_stream
+        with open(self.out, "wb") as fh:
+            self._fh = fh
+            fh.write(b'<worksheet xmlns="' + SHEET_MAIN_NS.encode() + b'">')
+            try:
+                while True:
+                    el = (yield)
+                    if el is True:
+                        yield None  # rows are written by write_sheet_data, not through a stream
+                    elif el is not None:
+                        fh.write(tostring(el))
+            except GeneratorExit:
+                pass
+            fh.write(b"</worksheet>")
+        self._fh = None
+
+    _rows_written = False
+
+    def write_sheet_data(self, rows: Iterable[bytes]) -> None:
+        """Write ``<sheetData>`` with rows already serialised (``_row_xml``)."""
+        write = self._fh.write
+        write(b"<sheetData>")
+        for row in rows:
+            write(row)
+        write(b"</sheetData>")
+        self._rows_written = True
+
+    def write_rows(self) -> None:  # called by WriteOnlyWorksheet.close() when nothing was appended
+        if not self._rows_written:
+            self._fh.write(b"<sheetData/>")
+
+
+_XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def _row_xml(row_no: int, values: Sequence[object], letters: Sequence[str], quote_style: int,
+             style: int | None = None, row_attrs: str = "") -> bytes:
+    """One ``<row>`` of plain values, as openpyxl's write-only mode writes it (None left out)."""
+    r = str(row_no)
+    s_attr = f' s="{style}"' if style is not None else ""
+    out = [f'<row r="{r}"{row_attrs}>']
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        kind = type(v)
+        if v == "":  # openpyxl writes an empty text as an empty inline-string cell
+            out.append(f'<c r="{letters[i]}{r}"{s_attr} t="inlineStr" />')
+        elif kind is str:
+            space = ' xml:space="preserve"' if v != v.strip() else ""
+            s = f' s="{quote_style}"' if needs_quote_prefix(v) else s_attr
+            out.append(f'<c r="{letters[i]}{r}"{s} t="inlineStr"><is><t{space}>{v.translate(_XML_TEXT)}</t></is></c>')
+        elif kind is int or kind is float:
+            out.append(f'<c r="{letters[i]}{r}"{s_attr} t="n"><v>{safe_string(v)}</v></c>')
+        else:
+            raise TypeError(f"a data sheet holds text and numbers only, not {kind.__name__}")
+    out.append("</row>")
+    return "".join(out).encode()
+
+
 class _Book:
     """A write-only workbook whose sheets stream into a private parts folder."""
 
@@ -77,7 +152,7 @@ class _Book:
 
     def start(self, ws, freeze: str | None, widths: Sequence[float], title_rows: str | None, *,
               fit_width: bool = True, portrait: bool = False, title_cols: str | None = None,
-              heights: dict[int, float] | None = None) -> None:
+              heights: dict[int, float] | None = None, rows_here: bool = False) -> None:
         """Apply the sheet's layout, then open its stream (layout must come before rows)."""
         for i, width in enumerate(widths, 1):
             ws.column_dimensions[get_column_letter(i)].width = width
@@ -103,7 +178,8 @@ class _Book:
         if title_rows:
             ws.print_title_rows = title_rows
         self._n += 1
-        ws._writer = _PartWriter(ws, str(self.parts / f"part{self._n}.xml"))
+        writer = _RowsPartWriter if rows_here else _PartWriter
+        ws._writer = writer(ws, str(self.parts / f"part{self._n}.xml"))
         ws._writer.write_top()
 
 
@@ -179,25 +255,83 @@ def _write_table(book: _Book, ws, table: Table, meta: ReturnMeta, digest: Digest
         ws.append(row_cells)
 
 
+def _style_id(ws, **style: object) -> int:
+    """The workbook's id of a cell style (registered with the workbook on first use)."""
+    cell = WriteOnlyCell(ws, value="")
+    for key, value in style.items():
+        setattr(cell, key, value)
+    return cell.style_id
+
+
 def _write_rows(book: _Book, ws, sheet: str, columns: Sequence[str], widths: Sequence[float],
                 rows: Iterable[Sequence[object]], digest: Digest, tick: callable, *, wide: bool = False) -> None:
     # The line list is too wide for one page: print it at a readable size, case_key on every page.
+    heights = {1: 32} if wide else None
     book.start(ws, "B2" if wide else "A2", widths, "1:1", fit_width=not wide,
-               title_cols="A:A" if wide else None, heights={1: 32} if wide else None)
+               title_cols="A:A" if wide else None, heights=heights, rows_here=True)
     digest.sheet(sheet)
-    plain, cells = _cells(ws, columns, style=_HEADER)
-    digest.row(plain)
-    ws.append(cells)
-    append, row_digest = ws.append, digest.row
+    letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
+    header_style = _style_id(ws, **_HEADER)
+    quote_style = _style_id(ws, quotePrefix=True)
+    header = [clean_text(c) for c in columns]
+    digest.row(header)
+
+    def serialised():  # noqa: ANN202
+        attrs = ' ht="32" customHeight="1"' if heights else ""
+        yield _row_xml(1, header, letters, quote_style, header_style, attrs)
+        yield from _data_rows(rows, letters, quote_style, digest, tick)
+
+    ws._writer.write_sheet_data(serialised())
+
+
+def _data_rows(rows: Iterable[Sequence[object]], letters: Sequence[str], quote_style: int,
+               digest: Digest, tick) -> Iterator[bytes]:  # noqa: ANN001
+    """Rows 2… of a data sheet as XML, each fed to the digest exactly as written.
+
+    Up to 500,000 rows: the common row (text in printable ASCII without spaces or ``&<>``,
+    none starting like a formula, whole numbers, empty cells) is written in one pass; any other
+    row takes the general path (``clean_text``, ``_row_xml``), which gives the same result.
+    """
+    starts = tuple(f'<c r="{letter}' for letter in letters)
+    plain_text = _PLAIN_ROW_TEXT.fullmatch
     for i, values in enumerate(rows):
-        plain_values = [clean_text(v) if isinstance(v, str) else v for v in values]
-        row_digest(plain_values)
-        if any(isinstance(v, str) and needs_quote_prefix(v) for v in plain_values):
-            append([_text(ws, v) if isinstance(v, str) else v for v in plain_values])
+        row_no = i + 2
+        texts = [v for v in values if type(v) is str]
+        if (not plain_text("".join(texts)) or any(t[:1] in _FORMULA_FIRST for t in texts)
+                or len(texts) + sum(1 for v in values if v is None or type(v) is int) != len(values)):
+            plain_values = [clean_text(v) if isinstance(v, str) else v for v in values]
+            digest.row(plain_values)
+            yield _row_xml(row_no, plain_values, letters, quote_style)
         else:
-            append(plain_values)
+            r = str(row_no)
+            canon: list[str] = []
+            out = [f'<row r="{r}">']
+            for start, v in zip(starts, values):
+                if v is None:
+                    canon.append("")
+                elif type(v) is str:
+                    canon.append(v)
+                    if v:
+                        out.append(f'{start}{r}" t="inlineStr"><is><t>{v}</t></is></c>')
+                    else:
+                        out.append(f'{start}{r}" t="inlineStr" />')
+                else:
+                    text = str(v)
+                    canon.append(text)
+                    out.append(f'{start}{r}" t="n"><v>{text}</v></c>')
+            out.append("</row>")
+            while canon and canon[-1] == "":
+                canon.pop()
+            if canon:
+                digest.update_text("\t".join(canon) + "\n")
+            yield "".join(out).encode()
         if i % 2000 == 1999:
             tick(i + 1)
+
+
+# Text a row may hold for the one-pass path: printable ASCII without space, & < >.
+_PLAIN_ROW_TEXT = re.compile(r"[!-%'-;=?-~]*")
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 
 
 LINE_WIDTHS = {

@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "screening_recorded": "Recorded a screening",
     "referral_added": "Added a referral",
     "referral_changed": "Changed a referral",
+    "referral_removed": "Removed a referral",
     "justice_stage_added": "Added a justice stage",
     "justice_stage_changed": "Changed a justice stage",
     "justice_stage_removed": "Removed a justice stage",

@@ -1,5 +1,6 @@
 """Referrals to and from partner organisations: direction, partner, reason (HTCDS), date,
-details, and whether the referral was accepted or declined, and when."""
+details, and whether the referral was accepted or declined, and when. A referral entered by
+mistake can be removed (the audit trail keeps what it held)."""
 
 from __future__ import annotations
 
@@ -111,6 +112,19 @@ def record_outcome(reg: Register, referral_id: int, outcome: str,
         data = ReferralInput(row.direction, row.partner_org_id, row.referral_date, row.reason,
                              row.details, outcome, outcome_date)
         return _change(s, reg, row, _cleaned(data))
+
+
+def remove_referral(reg: Register, referral_id: int) -> CaseDetail:
+    """Remove a referral entered by mistake (audited with what it held)."""
+    reg.actor.require("case.write")
+    with reg.write() as s:
+        row = _load(s, referral_id)
+        case = load_case(s, row.case_id)
+        details = {"referral_id": row.id, **snapshot(row, _FIELDS)}
+        s.delete(row)
+        case.updated_at = utcnow()
+        audit.record(s, reg.actor, "referral_removed", "case", case.id, details)
+        return build_case_detail(s, case, can_see_pii(reg.actor))
 
 
 def _load(s: Session, referral_id: int) -> Referral:

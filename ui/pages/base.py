@@ -56,24 +56,3 @@ class Page(QWidget):
     def activated(self) -> None:
         """The page became the visible one."""
 
-
-class ComingPage(Page):
-    """A page whose content arrives with a later part of tipdesk: says so, plainly."""
-
-    def __init__(self, reg: Register, runner: OperationRunner, title: str, text: str,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(reg, runner, parent)
-        box = QVBoxLayout(self)
-        box.setContentsMargins(32, 32, 32, 32)
-        box.addWidget(heading(title, self))
-        body = QLabel(text, self)
-        body.setWordWrap(True)
-        body.setAccessibleName(text)
-        body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        body.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # reachable by Tab for screen readers
-        box.addWidget(body)
-        note = QLabel(tr("Coming", "Nothing is lost meanwhile: everything else in tipdesk works as usual."), self)
-        note.setWordWrap(True)
-        note.setEnabled(False)
-        box.addWidget(note)
-        box.addStretch(1)

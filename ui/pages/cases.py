@@ -1,9 +1,11 @@
 """The Cases page: the case list (search, filters, sorting, lazy rows) and one editor tab per
 open case.
 
-The list holds only ids from one SQL query and fetches rows a page at a time. Typing in the
-search box starts a search after a short pause; while one runs, newer keystrokes are merged
-into the next one, so the list keeps up with typing without queuing stale searches.
+A list first shows its opening page and its length (one query that stops at the page's last
+row); the ids of all its rows are read only when someone scrolls past that page, and rows are
+fetched a page at a time. Typing in the search box starts a search after a short pause; while
+one runs, newer keystrokes are merged into the next one, so the list keeps up with typing
+without queuing stale searches.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from PySide6.QtWidgets import (
 from models import vocab
 from tipdesk.errors import ValidationError
 from ui.case_editor import DRAFT_KIND, CaseEditor, EditorContext
-from ui.case_table import CaseTableModel
+from ui.case_table import CaseTableModel, FastTextDelegate
 from ui.i18n import tr
 from ui.pages.base import Page, PendingDraft
 from ui.widgets import ask, error_box
@@ -45,8 +47,8 @@ if TYPE_CHECKING:
     from tipdesk.vault.register import Register
     from ui.operations import OperationRunner
 
-SEARCH_PAUSE_MS = 40  # the pause after a keystroke before searching (keeps up with fast typists)
-MIN_SEARCH_CHARS = 2  # one letter matches a large part of any register: wait for the second
+SEARCH_PAUSE_MS = 20  # the pause after a keystroke before searching; a burst merges further
+SPARE_AFTER_QUIET_S = 1.0  # no keystroke for this long: time to build the next editor ahead
 
 
 def load_context(reg: Register) -> EditorContext:
@@ -90,6 +92,7 @@ class CasesPage(Page):
         self._everything: int | None = None  # cases in the register (recounted after changes)
         self._list_token = 0
         self._spare: CaseEditor | None = None
+        self._last_keystroke = 0.0
 
         box = QVBoxLayout(self)
         self.tabs = QTabWidget(self)
@@ -207,6 +210,7 @@ class CasesPage(Page):
         self.view = QTableView(page)
         self.view.setObjectName("caseList")
         self.view.setModel(self.model)
+        self.view.setItemDelegate(FastTextDelegate(self.view))
         self.view.setAccessibleName(tr("Cases", "Cases"))
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -267,7 +271,7 @@ class CasesPage(Page):
         self.search_box.selectAll()
 
     def _typed(self, _text: str) -> None:
-        self._requested_at = time.perf_counter()
+        self._requested_at = self._last_keystroke = time.perf_counter()
         self._timer.start()
 
     def _read_filter(self):  # noqa: ANN202
@@ -317,45 +321,35 @@ class CasesPage(Page):
         if self._busy:
             self._again = True
             return
-        typed = self.search_box.text().strip()
-        if 0 < len(typed) < MIN_SEARCH_CHARS:
-            self.count_label.setText(tr("Cases", "Keep typing: the search starts from the second letter."))
-            self.list_updated.emit()
-            return
         self.filter = self._read_filter()
         flt, sort, desc, reg = self.filter, self.sort_key, self.descending, self.reg
         search = self._search
         self._busy = True
         self._again = False
         started = self._requested_at or time.perf_counter()
-        words = bool(search.words_of(flt.text))
         recount = self._everything is None
         from ui.case_table import PAGE_SIZE
 
         def op(_p):  # noqa: ANN001, ANN202
             everything = search.count_cases(reg) if recount else None
-            if words:
-                # Text search: the matching ids in one go are quicker than a page plus a count.
-                ids = search.case_ids(reg, flt, sort=sort, descending=desc)
-                return ids, None, len(ids), everything
+            # The opening page and the total only: the query stops at the page's last row, even
+            # when one letter matches a tenth of the register. The other ids are read when
+            # someone scrolls past this page.
             page = search.list_cases(reg, flt, sort=sort, descending=desc, limit=PAGE_SIZE)
-            return None, page.rows, page.total, everything
+            return page.rows, page.total, everything
 
         self.runner.run(op, lambda result: self._listed(result, started, (flt, sort, desc)),
                         self._list_failed, label=tr("Cases", "Searching…"), parent=self)
 
     def _listed(self, result, started: float, query) -> None:  # noqa: ANN001
-        ids, rows, total, everything = result
+        rows, total, everything = result
         self._busy = False
         if everything is not None:
             self._everything = everything
         selected = self.selected_case_id()
         self._list_token += 1
-        if ids is not None:
-            self.model.set_ids(ids)
-        else:
-            self.model.set_first_page(rows, total)
-            self._query = query
+        self.model.set_first_page(rows, total)
+        self._query = query
         self.total = total
         self._show_counts(self._everything or 0)
         if selected is not None and (row := self.model.row_of(selected)) >= 0:
@@ -466,10 +460,19 @@ class CasesPage(Page):
                         label=tr("Cases", "Opening the case…"), parent=self)
 
     def _prepare_spare(self) -> None:
-        """Build an empty editor ahead of time, so that opening a case only fills it in."""
-        if self._spare is None and self.reg is not None:
-            self._spare = CaseEditor(self.reg, self.runner, self.ctx, None, self)
-            self._spare.hide()
+        """Build an empty editor ahead of time, so that opening a case only fills it in.
+
+        Building one takes the window a moment: never while someone is typing a search (it
+        would hold up the next keystroke's result), but after a second without one.
+        """
+        if self._spare is not None or self.reg is None:
+            return
+        quiet = time.perf_counter() - self._last_keystroke
+        if self._busy or self._timer.isActive() or quiet < SPARE_AFTER_QUIET_S:
+            QTimer.singleShot(int(1000 * max(0.2, SPARE_AFTER_QUIET_S - quiet)), self._prepare_spare)
+            return
+        self._spare = CaseEditor(self.reg, self.runner, self.ctx, None, self)
+        self._spare.hide()
 
     def _add_editor(self, detail) -> CaseEditor:  # noqa: ANN001
         if self._spare is not None:
