@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -38,12 +38,11 @@ from exports.returns.prepare import (
     CASE_COLUMNS_SQL,
     Activity,
     build_line_row,
-    count_followups,
     json_list,
     read_facilities,
     read_stays,
 )
-from exports.returns.spec import LineRow, Table
+from exports.returns.spec import LineRow, StayRow, Table
 from tipdesk import counting
 from tipdesk.counting import Period
 from tipdesk.errors import Cancelled, UsageError
@@ -233,12 +232,31 @@ def shelter(session: Session, period: Period, today: dt.date, cancel: CancelChec
     _check(cancel)
     facilities = read_facilities(session, period, {st.facility for st in stays})
     t5 = tables.shelter_table(stays, facilities, period)
-    occupancy = []
-    for d in occupancy_days(period):
-        night = Period(d, d, d.isoformat())
-        occupancy.append(OccupancyPoint(d, sum(1 for st in stays
-                                               if counting.occupied_at_end(st.admitted, st.discharged, night))))
-    return ShelterFigures(t5, int(t5.value(spec.TOTAL, "Capacity") or 0), tuple(occupancy))
+    days = occupancy_days(period)
+    occupancy = tuple(OccupancyPoint(d, n) for d, n in zip(days, occupied_on(stays, days), strict=True))
+    return ShelterFigures(t5, int(t5.value(spec.TOTAL, "Capacity") or 0), occupancy)
+
+
+def occupied_on(stays: Iterable[StayRow], days: Sequence[dt.date]) -> list[int]:
+    """How many stays are ``counting.occupied_at_end`` of each of ``days`` (sorted).
+
+    That rule (A ≤ N and no D or D > N) makes a stay occupy the nights A … D − 1: a run of
+    days. So each stay counts from its first night to its last, found by bisection in ``days``,
+    and a running sum gives every day at once instead of every stay tested on every day.
+    """
+    change = [0] * (len(days) + 1)
+    for st in stays:
+        first = bisect.bisect_left(days, st.admitted)  # the first day N ≥ A
+        # the first day N that D no longer exceeds (D ≤ N): the stay is over from there
+        after = len(days) if st.discharged is None else bisect.bisect_left(days, st.discharged)
+        if first < after:
+            change[first] += 1
+            change[after] -= 1
+    counts, running = [], 0
+    for step in change[:-1]:
+        running += step
+        counts.append(running)
+    return counts
 
 
 def followups(session: Session, period: Period, today: dt.date, cancel: CancelCheck | None = None) -> FollowUpFigures:
@@ -270,8 +288,8 @@ def trends(session: Session, period: Period, today: dt.date, cancel: CancelCheck
         statuses[case_id].append((day(effective), entry_id, status))
     _check(cancel)
     window = Period(quarters[0][0].start, quarters[-1][0].end, "window")
-    stays = sorted(read_stays(session, window, today, lambda _case_id: ""), key=lambda st: st.admitted)
-    admitted_on = [st.admitted for st in stays]
+    stays = read_stays(session, window, today, lambda _case_id: "")
+    in_shelter_at_end = occupied_on(stays, [q.end for q, _provisional in quarters])
     registered_on = [r[1] for r in rows]
     forms = spec.T2_ROWS[:-1]
     result = []
@@ -287,10 +305,8 @@ def trends(session: Session, period: Period, today: dt.date, cancel: CancelCheck
             victims += 1
             for category in tables.t2_categories(json_list(exploitation)):
                 counts[category] = counts.get(category, 0) + 1
-        in_shelter = 0
-        for st in stays[:bisect.bisect_right(admitted_on, q.end)]:  # admitted by the quarter's end
-            in_shelter += counting.occupied_at_end(st.admitted, st.discharged, q)
-        result.append(QuarterFigures(q, provisional, victims, tuple((f, counts[f]) for f in forms), in_shelter))
+        result.append(QuarterFigures(q, provisional, victims, tuple((f, counts[f]) for f in forms),
+                                     in_shelter_at_end[len(result)]))
     return tuple(result)
 
 
@@ -379,39 +395,70 @@ UNION ALL SELECT {_COLUMNS} FROM followup INDEXED BY ix_followup_queue
 """
 
 
+# ``count_followups``'s verdicts in SQL over the same rows (ISO date text compares as dates):
+# due in the period (``counting.followup_due_in``), done in it (``followup_done_in``), overdue at
+# its end (``followup_overdue_at``), each cancelled-by-the-end test as ``followup_cancelled_by``.
+# tests/test_dashboard_figures.py checks these expressions against the Python rules on every
+# combination of dates around the period and every status.
+_CANCELLED_BY_END = "(CASE WHEN cancelled_on IS NOT NULL THEN cancelled_on <= ?2 ELSE status IS 'Cancelled' END)"
+VERDICT_COLUMNS_SQL = f"""
+    coalesce(due_date BETWEEN ?1 AND ?2 AND NOT {_CANCELLED_BY_END}, 0) AS due_v,
+    coalesce(done_date BETWEEN ?1 AND ?2, 0) AS done_v,
+    coalesce(NOT {_CANCELLED_BY_END} AND due_date < ?2 AND (done_date IS NULL OR done_date > ?2), 0) AS overdue_v
+"""
+# One row per follow-up that is due, done or overdue, its verdicts as bits (1 due, 2 done,
+# 4 overdue): two small integers a row are the cheapest to hand to Python, which sums them per
+# case faster than SQLite's GROUP BY sorts them.
+FOLLOWUP_VERDICTS_SQL = f"""
+SELECT case_id, due_v + 2 * done_v + 4 * overdue_v AS bits FROM (SELECT case_id, {VERDICT_COLUMNS_SQL}
+FROM ({FOLLOWUPS_SQL})) WHERE bits > 0
+"""
+
+
 def _followups(sql, period: Period, cancel: CancelCheck | None = None) -> FollowUpFigures:  # noqa: ANN001
     """Follow-ups due, done and overdue of the cases in scope (the return's LineList columns)."""
-    rows = sql(FOLLOWUPS_SQL, (period.start.isoformat(), period.end.isoformat()))
+    s_text, e_text = period.start.isoformat(), period.end.isoformat()
+    due: Counter[int] = Counter()
+    done: Counter[int] = Counter()
+    overdue: Counter[int] = Counter()
+    for case_id, bits in sql(FOLLOWUP_VERDICTS_SQL, (s_text, e_text)):
+        if bits & 1:
+            due[case_id] += 1
+        if bits & 2:
+            done[case_id] += 1
+        if bits & 4:
+            overdue[case_id] += 1
     _check(cancel)
-    ids = sorted({r[0] for r in rows})
+    ids = sorted(due.keys() | done.keys() | overdue.keys())
+    day = _day_parser()
     registered: dict[int, dt.date] = {}
     histories: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
-    day = _day_parser()
-    e_text = period.end.isoformat()
     sql("DROP TABLE IF EXISTS temp.tipdash_cases")
     sql("CREATE TEMP TABLE tipdash_cases (case_id INTEGER PRIMARY KEY)")
     try:
         for chunk in range(0, len(ids), 5000):
             part = ids[chunk:chunk + 5000]
             sql(f"INSERT INTO temp.tipdash_cases VALUES {','.join('(?)' for _ in part)}", tuple(part))
+        # Registered in the period (and so by its end): in scope (``counting.case_in_scope``)
+        # without its history; only the cases registered earlier need their case-status entries.
         for case_id, reg_text in sql("SELECT c.id, c.registration_date FROM temp.tipdash_cases k "
                                      "JOIN case_file c ON c.id = k.case_id WHERE c.registration_date <= ?", (e_text,)):
             registered[case_id] = day(reg_text)
         for case_id, effective, entry_id, status in sql(
             "SELECT e.case_id, e.effective_date, e.id, e.status FROM temp.tipdash_cases k "
-            "JOIN case_status_entry e ON e.case_id = k.case_id WHERE e.effective_date <= ?", (e_text,)
+            "JOIN case_file c ON c.id = k.case_id JOIN case_status_entry e ON e.case_id = k.case_id "
+            "WHERE c.registration_date < ? AND e.effective_date <= ?", (s_text, e_text)
         ):
             histories[case_id].append((day(effective), entry_id, status))
     finally:
         sql("DROP TABLE IF EXISTS temp.tipdash_cases")
     _check(cancel)
-    in_scope = {cid for cid, reg in registered.items()
-                if counting.case_in_scope(reg, histories.get(cid) or [(reg, 0, "Active")], period)}
-    _check(cancel)
-    due, done, overdue = count_followups(rows, in_scope, period)
-    return FollowUpFigures(sum(due.values()), sum(done.values()), sum(overdue.values()),
-                           sum(1 for n in due.values() if n), sum(1 for n in done.values() if n),
-                           sum(1 for n in overdue.values() if n))
+    in_scope = [cid for cid, reg in registered.items()
+                if reg >= period.start or counting.case_in_scope(reg, histories.get(cid) or [(reg, 0, "Active")],
+                                                                 period)]
+    return FollowUpFigures(sum(due[c] for c in in_scope), sum(done[c] for c in in_scope),
+                           sum(overdue[c] for c in in_scope), sum(1 for c in in_scope if due[c]),
+                           sum(1 for c in in_scope if done[c]), sum(1 for c in in_scope if overdue[c]))
 
 
 # --- for the window ------------------------------------------------------------------------------

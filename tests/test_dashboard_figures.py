@@ -146,3 +146,59 @@ def test_occupancy_points_are_weekly_and_end_on_the_last_day() -> None:
     assert all((b - a).days == 7 for a, b in zip(days, days[1:-1], strict=False))
     long = dashboard.occupancy_days(Period(D(2015, 1, 1), D(2025, 12, 31), "x"))
     assert len(long) <= dashboard.MAX_OCCUPANCY_POINTS + 1
+
+
+def test_the_sql_follow_up_verdicts_are_the_returns_rules(filled) -> None:
+    """``VERDICT_COLUMNS_SQL`` says due / done / overdue exactly as ``count_followups``'s rules do,
+    for every combination of dates around a period's ends (or none) and every status."""
+    import itertools
+
+    from tipdesk import counting
+
+    period = parse_period("2025-Q2")
+    around = (None, D(2025, 3, 30), D(2025, 3, 31), D(2025, 4, 1), D(2025, 5, 15), D(2025, 6, 30), D(2025, 7, 1))
+    statuses = ("Scheduled", "Done", "Cancelled", "Missed")
+    combos = [(due, done, cancelled, status) for due, done, cancelled, status
+              in itertools.product(around[1:], around, around, statuses)]
+    text = lambda d: d.isoformat() if d else None  # noqa: E731
+    values = ",".join("(?, ?, ?, ?)" for _ in combos)
+    params = [v for c in combos for v in (text(c[0]), text(c[1]), text(c[2]), c[3])]
+    query = (f"WITH f(due_date, done_date, cancelled_on, status) AS (VALUES {values}) "
+             f"SELECT {dashboard.VERDICT_COLUMNS_SQL} FROM f")
+    with filled.read() as s:
+        sql = dashboard._raw(s)
+        # ?1 and ?2 are the period's ends; the combinations' values follow them, numbered
+        numbered = query
+        n = 3
+        while "(?, ?, ?, ?)" in numbered:
+            numbered = numbered.replace("(?, ?, ?, ?)", f"(?{n}, ?{n + 1}, ?{n + 2}, ?{n + 3})", 1)
+            n += 4
+        found = sql(numbered, (period.start.isoformat(), period.end.isoformat(), *params))
+    assert len(found) == len(combos) > 1000
+    for (due, done, cancelled, status), verdict in zip(combos, found, strict=True):
+        expected = (counting.followup_due_in(due, cancelled, status, period),
+                    counting.followup_done_in(done, period),
+                    counting.followup_overdue_at(due, done, cancelled, status, period.end))
+        assert tuple(bool(v) for v in verdict) == expected, (due, done, cancelled, status)
+
+
+def test_every_occupancy_point_is_the_returns_rule(filled) -> None:
+    """Each point of the occupancy line counts the stays ``occupied_at_end`` of that day."""
+    from exports.returns.prepare import read_stays
+    from tipdesk import counting
+
+    for code in ("2025", "2026-Q2"):
+        period = parse_period(code)
+        dash = dashboard.dashboard(filled, period, today=TODAY)
+        with filled.read() as s:
+            stays = read_stays(s, period, TODAY, lambda _case_id: "")
+        assert [p.day for p in dash.occupancy] == dashboard.occupancy_days(period)
+        for point in dash.occupancy:
+            night = Period(point.day, point.day, "night")
+            assert point.occupied == sum(counting.occupied_at_end(st.admitted, st.discharged, night) for st in stays)
+        assert any(p.occupied for p in dash.occupancy)
+    stays = [spec.StayRow("k", "F", D(2025, 1, 5), D(2025, 1, 5), ""),  # same day: never a night
+             spec.StayRow("k", "F", D(2025, 1, 3), D(2025, 1, 8), "Other"),
+             spec.StayRow("k", "F", D(2025, 1, 8), None, "")]
+    days = [D(2025, 1, d) for d in (2, 3, 5, 7, 8, 9)]
+    assert dashboard.occupied_on(stays, days) == [0, 1, 1, 1, 1, 1]
