@@ -264,47 +264,47 @@ def followups(session: Session, period: Period, today: dt.date, cancel: CancelCh
     return _followups(_raw(session), period, cancel)
 
 
+# The victims identified in one quarter, by their forms of exploitation: cases registered in it
+# (?1–?2) whose trafficking status in force at its end (``counting.entry_on``: the latest
+# effective date ≤ the end, same-date entries by entry id, the later winning) is a victim's,
+# counted per distinct ``exploitation`` text (the T2 rows depend on that text alone). The status
+# is found by a seek in ix_tse_case_date, not by reading every case's history into Python.
+TREND_VICTIMS_SQL = """
+SELECT c.exploitation, count(*) FROM case_file c
+WHERE c.registration_date BETWEEN ?1 AND ?2 AND (
+    SELECT e.status FROM trafficking_status_entry e WHERE e.case_id = c.id AND e.effective_date <= ?2
+    ORDER BY e.effective_date DESC, e.id DESC LIMIT 1) IN ({victims})
+GROUP BY c.exploitation
+"""
+
+
 def trends(session: Session, period: Period, today: dt.date, cancel: CancelCheck | None = None
            ) -> tuple[QuarterFigures, ...]:
     """The last eight quarters: victims identified in each, by form, and people in shelter at its end.
 
     The rules are the return's: a case is identified in the quarter it was registered in and a
-    victim by its status at the quarter's end (``counting.entry_on``); it counts once in each
-    T2 row of its forms of exploitation (``tables.t2_categories``); in shelter at the end is
-    ``counting.occupied_at_end`` over the ``Stays`` rows.
+    victim by its status at the quarter's end (``counting.entry_on``, in SQL: see
+    ``TREND_VICTIMS_SQL``); it counts once in each T2 row of its forms of exploitation
+    (``tables.t2_categories``); in shelter at the end is ``counting.occupied_at_end`` over the
+    ``Stays`` rows.
     """
     quarters = trend_quarters(period, today)
     sql = _raw(session)
-    first, last = quarters[0][0].start.isoformat(), quarters[-1][0].end.isoformat()
-    day = _day_parser()
-    rows = sql("SELECT id, registration_date, exploitation FROM case_file WHERE registration_date BETWEEN ? AND ? "
-               "ORDER BY registration_date", (first, last))
-    statuses: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
-    for case_id, effective, entry_id, status in sql(
-        "SELECT e.case_id, e.effective_date, e.id, e.status FROM case_file c "
-        "JOIN trafficking_status_entry e ON e.case_id = c.id "
-        "WHERE c.registration_date BETWEEN ? AND ? AND e.effective_date <= ?", (first, last, last)
-    ):
-        statuses[case_id].append((day(effective), entry_id, status))
-    _check(cancel)
+    victim_statuses = sorted(spec.VICTIM_STATUSES)
+    query = TREND_VICTIMS_SQL.format(victims=", ".join(f"?{3 + i}" for i in range(len(victim_statuses))))
     window = Period(quarters[0][0].start, quarters[-1][0].end, "window")
     stays = read_stays(session, window, today, lambda _case_id: "")
     in_shelter_at_end = occupied_on(stays, [q.end for q, _provisional in quarters])
-    registered_on = [r[1] for r in rows]
     forms = spec.T2_ROWS[:-1]
     result = []
     for q, provisional in quarters:
         _check(cancel)
-        lo = bisect.bisect_left(registered_on, q.start.isoformat())
-        hi = bisect.bisect_right(registered_on, q.end.isoformat())
         counts = dict.fromkeys(forms, 0)
         victims = 0
-        for case_id, _registered_text, exploitation in rows[lo:hi]:
-            if counting.entry_on(statuses.get(case_id, ()), q.end) not in spec.VICTIM_STATUSES:
-                continue
-            victims += 1
+        for exploitation, n in sql(query, (q.start.isoformat(), q.end.isoformat(), *victim_statuses)):
+            victims += n
             for category in tables.t2_categories(json_list(exploitation)):
-                counts[category] = counts.get(category, 0) + 1
+                counts[category] = counts.get(category, 0) + n
         result.append(QuarterFigures(q, provisional, victims, tuple((f, counts[f]) for f in forms),
                                      in_shelter_at_end[len(result)]))
     return tuple(result)
