@@ -202,20 +202,20 @@ def people(session: Session, period: Period, today: dt.date, cancel: CancelCheck
 
 
 def _registered(sql, first: str, last: str):  # noqa: ANN001, ANN202
-    """Cases registered from ``first`` to ``last`` (ISO dates) with their status entries up to
-    ``last``. Entries after a period's end never count for it (``counting.entry_on``,
-    ``status_on`` and ``closure_date`` read dates up to the end), so one read serves several
-    periods."""
+    """Cases registered from ``first`` to ``last`` (ISO dates), each with its trafficking-status
+    entry in force at ``last`` (``counting.entry_on`` reads no other: the latest effective date
+    ≤ ``last``, same-date entries by id, the later winning — found in SQL by an index seek) and
+    its case-status entries up to ``last`` (``status_on`` and ``closure_date`` read them all)."""
     day = _day_parser()
-    cases = sql(f"SELECT {CASE_COLUMNS_SQL} FROM case_file c JOIN person p ON p.id = c.person_id "
-                "WHERE c.registration_date BETWEEN ? AND ? ORDER BY c.registration_date, c.id", (first, last))
-    statuses: dict[int, list[tuple[dt.date, int, tuple[str, str | None]]]] = defaultdict(list)
-    for case_id, effective, entry_id, status, decided_by in sql(
-        "SELECT e.case_id, e.effective_date, e.id, e.status, e.decided_by FROM case_file c "
-        "JOIN trafficking_status_entry e ON e.case_id = c.id "
-        "WHERE c.registration_date BETWEEN ? AND ? AND e.effective_date <= ?", (first, last, last)
-    ):
-        statuses[case_id].append((day(effective), entry_id, (status, decided_by)))
+    width = len(CASE_COLUMNS_SQL.split(","))
+    found = sql(f"SELECT {CASE_COLUMNS_SQL}, t.effective_date, t.id, t.status, t.decided_by "
+                "FROM case_file c JOIN person p ON p.id = c.person_id "
+                "LEFT JOIN trafficking_status_entry t ON t.id = (SELECT e.id FROM trafficking_status_entry e "
+                "WHERE e.case_id = c.id AND e.effective_date <= ?2 ORDER BY e.effective_date DESC, e.id DESC LIMIT 1) "
+                "WHERE c.registration_date BETWEEN ?1 AND ?2 ORDER BY c.registration_date, c.id", (first, last))
+    cases = [row[:width] for row in found]
+    statuses = {row[0]: [(day(row[width]), row[width + 1], (row[width + 2], row[width + 3]))]
+                for row in found if row[width + 1] is not None}
     case_statuses: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
     for case_id, effective, entry_id, status in sql(
         "SELECT e.case_id, e.effective_date, e.id, e.status FROM case_file c "
