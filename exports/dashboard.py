@@ -406,59 +406,46 @@ VERDICT_COLUMNS_SQL = f"""
     coalesce(done_date BETWEEN ?1 AND ?2, 0) AS done_v,
     coalesce(NOT {_CANCELLED_BY_END} AND due_date < ?2 AND (done_date IS NULL OR done_date > ?2), 0) AS overdue_v
 """
-# One row per follow-up that is due, done or overdue, its verdicts as bits (1 due, 2 done,
-# 4 overdue): two small integers a row are the cheapest to hand to Python, which sums them per
-# case faster than SQLite's GROUP BY sorts them.
-FOLLOWUP_VERDICTS_SQL = f"""
-SELECT case_id, due_v + 2 * done_v + 4 * overdue_v AS bits FROM (SELECT case_id, {VERDICT_COLUMNS_SQL}
-FROM ({FOLLOWUPS_SQL})) WHERE bits > 0
+# The case status in force on a day among a case's entries (``counting.status_on``: the latest
+# effective date ≤ the day, same-date entries by id, the later winning), by a seek in
+# ix_cse_case_date. ``{case}`` is the case id's column, ``{op}`` and ``{day}`` say "≤ day".
+_STATUS_ON = ("(SELECT y.status FROM case_status_entry y WHERE y.case_id = {case} AND y.effective_date {op} {day} "
+              "ORDER BY y.effective_date DESC, y.id DESC LIMIT 1)")
+# ``counting.case_in_scope`` of a case registered on or before the period end (?1–?2; ?3 the
+# day before ?1), its history being its entries up to ?2 (none: Active since registration):
+# registered within the period; or open on the day before it (or no entry up to the end, so
+# Active); or its status on some entry date D in the period differs from its status on D − 1.
+CASE_IN_SCOPE_SQL = f"""(
+    g.registered >= ?1
+    OR NOT EXISTS (SELECT 1 FROM case_status_entry z WHERE z.case_id = g.case_id AND z.effective_date <= ?2)
+    OR {_STATUS_ON.format(case="g.case_id", op="<=", day="?3")} IN ('Active', 'FollowUp')
+    OR EXISTS (SELECT 1 FROM case_status_entry x WHERE x.case_id = g.case_id AND x.effective_date BETWEEN ?1 AND ?2
+               AND {_STATUS_ON.format(case="x.case_id", op="<=", day="x.effective_date")}
+                   IS NOT {_STATUS_ON.format(case="x.case_id", op="<", day="x.effective_date")})
+)"""
+# Every figure of the follow-ups section in one statement, so that only one row comes back: the
+# counting is SQLite's alone, which lets go of the interpreter while it works (the window and
+# the other sections run meanwhile). Per case registered by the period end: follow-ups due,
+# done and overdue (``count_followups``'s verdicts); summed over the cases in scope.
+FOLLOWUP_FIGURES_SQL = f"""
+SELECT coalesce(sum(g.due), 0), coalesce(sum(g.done), 0), coalesce(sum(g.overdue), 0),
+       coalesce(sum(g.due > 0), 0), coalesce(sum(g.done > 0), 0), coalesce(sum(g.overdue > 0), 0)
+FROM (
+    SELECT f.case_id, c.registration_date AS registered, f.due, f.done, f.overdue FROM (
+        SELECT case_id, sum(due_v) AS due, sum(done_v) AS done, sum(overdue_v) AS overdue
+        FROM (SELECT case_id, {VERDICT_COLUMNS_SQL} FROM ({FOLLOWUPS_SQL}))
+        GROUP BY case_id HAVING due + done + overdue > 0
+    ) f JOIN case_file c ON c.id = f.case_id WHERE c.registration_date <= ?2
+) g WHERE {CASE_IN_SCOPE_SQL}
 """
 
 
 def _followups(sql, period: Period, cancel: CancelCheck | None = None) -> FollowUpFigures:  # noqa: ANN001
     """Follow-ups due, done and overdue of the cases in scope (the return's LineList columns)."""
-    s_text, e_text = period.start.isoformat(), period.end.isoformat()
-    due: Counter[int] = Counter()
-    done: Counter[int] = Counter()
-    overdue: Counter[int] = Counter()
-    for case_id, bits in sql(FOLLOWUP_VERDICTS_SQL, (s_text, e_text)):
-        if bits & 1:
-            due[case_id] += 1
-        if bits & 2:
-            done[case_id] += 1
-        if bits & 4:
-            overdue[case_id] += 1
     _check(cancel)
-    ids = sorted(due.keys() | done.keys() | overdue.keys())
-    day = _day_parser()
-    registered: dict[int, dt.date] = {}
-    histories: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
-    sql("DROP TABLE IF EXISTS temp.tipdash_cases")
-    sql("CREATE TEMP TABLE tipdash_cases (case_id INTEGER PRIMARY KEY)")
-    try:
-        for chunk in range(0, len(ids), 5000):
-            part = ids[chunk:chunk + 5000]
-            sql(f"INSERT INTO temp.tipdash_cases VALUES {','.join('(?)' for _ in part)}", tuple(part))
-        # Registered in the period (and so by its end): in scope (``counting.case_in_scope``)
-        # without its history; only the cases registered earlier need their case-status entries.
-        for case_id, reg_text in sql("SELECT c.id, c.registration_date FROM temp.tipdash_cases k "
-                                     "JOIN case_file c ON c.id = k.case_id WHERE c.registration_date <= ?", (e_text,)):
-            registered[case_id] = day(reg_text)
-        for case_id, effective, entry_id, status in sql(
-            "SELECT e.case_id, e.effective_date, e.id, e.status FROM temp.tipdash_cases k "
-            "JOIN case_file c ON c.id = k.case_id JOIN case_status_entry e ON e.case_id = k.case_id "
-            "WHERE c.registration_date < ? AND e.effective_date <= ?", (s_text, e_text)
-        ):
-            histories[case_id].append((day(effective), entry_id, status))
-    finally:
-        sql("DROP TABLE IF EXISTS temp.tipdash_cases")
-    _check(cancel)
-    in_scope = [cid for cid, reg in registered.items()
-                if reg >= period.start or counting.case_in_scope(reg, histories.get(cid) or [(reg, 0, "Active")],
-                                                                 period)]
-    return FollowUpFigures(sum(due[c] for c in in_scope), sum(done[c] for c in in_scope),
-                           sum(overdue[c] for c in in_scope), sum(1 for c in in_scope if due[c]),
-                           sum(1 for c in in_scope if done[c]), sum(1 for c in in_scope if overdue[c]))
+    (row,) = sql(FOLLOWUP_FIGURES_SQL, (period.start.isoformat(), period.end.isoformat(),
+                                        period.day_before_start.isoformat()))
+    return FollowUpFigures(*(int(v) for v in row))
 
 
 # --- for the window ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 from exports import dashboard
 from exports.returns import spec
 from exports.returns.prepare import OfficeInfo, compute_return
+from models import CaseStatusEntry
 from tests.conftest import FAST_KDF
 from tests.returns_data import add_case, add_followup, add_plan, fill_register
 from tipdesk.counting import Period, parse_period
@@ -44,8 +45,35 @@ def filled(tmp_path_factory):
         add_case(s, D(2025, 5, 4), status=spec.NOT_VICTIM, exploitation=["ForcedLabour"],
                  later_statuses=[(D(2025, 6, 30), spec.NOT_VICTIM, None), (D(2025, 6, 30), spec.ACTUAL, None),
                                  (D(2025, 7, 1), spec.NOT_VICTIM, None)])
+        # Cases registered before 2025-Q2, each with a follow-up due in it, whose case-status
+        # histories test every clause of "case in scope" (the dashboard asks it in SQL).
+        for histories in SCOPE_HISTORIES:
+            case = add_case(s, D(2024, 6, 1), case_statuses=histories)
+            add_followup(s, case, D(2025, 5, 10))
+            add_followup(s, case, D(2025, 1, 20))  # overdue at the end of 2025-Q2 (and of Q1)
+        for first_entry in (None, D(2025, 8, 1)):  # no case-status entry up to the period end
+            case = add_case(s, D(2024, 6, 1))
+            s.query(CaseStatusEntry).filter_by(case_id=case.id).delete()
+            if first_entry:
+                s.add(CaseStatusEntry(case_id=case.id, effective_date=first_entry, status="Closed"))
+            add_followup(s, case, D(2025, 5, 10))
+        case = add_case(s, D(2024, 6, 1))  # the first entry in the period: a change from nothing
+        s.query(CaseStatusEntry).filter_by(case_id=case.id).delete()
+        s.add(CaseStatusEntry(case_id=case.id, effective_date=D(2025, 5, 1), status="Closed"))
+        add_followup(s, case, D(2025, 5, 10))
     yield reg
     reg.close()
+
+
+SCOPE_HISTORIES = (
+    [(D(2025, 1, 10), "Closed")],  # closed before the period, nothing in it: out
+    [(D(2025, 1, 10), "Closed"), (D(2025, 5, 1), "Active"), (D(2025, 5, 1), "Closed")],  # back the same day: out
+    [(D(2025, 1, 10), "Closed"), (D(2025, 5, 20), "Active")],  # reopened in the period: in
+    [(D(2025, 1, 10), "FollowUp")],  # open (follow-up) on the eve: in
+    [(D(2025, 1, 10), "ClosedReferred"), (D(2025, 4, 5), "ClosedReferred")],  # the same status again: out
+    [(D(2025, 3, 31), "Closed"), (D(2025, 4, 1), "Closed"), (D(2025, 6, 30), "ClosedReferred")],  # changed on E: in
+    [(D(2025, 1, 10), "Closed"), (D(2025, 7, 2), "Active")],  # reopened after the period: out
+)
 
 
 def the_return(reg, period: Period):
