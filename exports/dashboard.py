@@ -278,6 +278,14 @@ GROUP BY c.exploitation
 """
 
 
+# People in shelter at the end of each quarter: the stays (``read_stays``' rows) occupied at
+# its end (``counting.occupied_at_end``: A ≤ N and no D or D > N). A discharge after today
+# is a plan there (the stay still open); a quarter's end is today at the latest, so such a
+# D is after N either way. Eight counts, one row each, in the covering index ix_stay_discharged.
+IN_SHELTER_SQL = "SELECT count(*) FROM stay s JOIN facility f ON f.id = s.facility_id " \
+                 "WHERE s.admitted <= ?1 AND (s.discharged IS NULL OR s.discharged > ?1)"
+
+
 def trends(session: Session, period: Period, today: dt.date, cancel: CancelCheck | None = None
            ) -> tuple[QuarterFigures, ...]:
     """The last eight quarters: victims identified in each, by form, and people in shelter at its end.
@@ -292,9 +300,7 @@ def trends(session: Session, period: Period, today: dt.date, cancel: CancelCheck
     sql = _raw(session)
     victim_statuses = sorted(spec.VICTIM_STATUSES)
     query = TREND_VICTIMS_SQL.format(victims=", ".join(f"?{3 + i}" for i in range(len(victim_statuses))))
-    window = Period(quarters[0][0].start, quarters[-1][0].end, "window")
-    stays = read_stays(session, window, today, lambda _case_id: "")
-    in_shelter_at_end = occupied_on(stays, [q.end for q, _provisional in quarters])
+    in_shelter_at_end = [sql(IN_SHELTER_SQL, (q.end.isoformat(),))[0][0] for q, _provisional in quarters]
     forms = spec.T2_ROWS[:-1]
     result = []
     for q, provisional in quarters:
