@@ -1,20 +1,26 @@
-"""The dashboard's figures, computed by the return's own code for the same period.
+"""The dashboard's figures, equal to the return's for the same period.
 
-Nothing here counts by rules of its own. For a period P:
+For a period P:
 
 - persons identified (by sex and age group, form of exploitation, citizenship, identifying
   organisation) are T1–T4 of TIP-RETURN/1: the LineList rows of the cases registered in P,
   built by ``prepare.build_line_row`` and tabled by ``tables.grid_tables`` — T1–T4 count only
-  cases identified in the period, so these rows give exactly the return's tables;
+  cases identified in the period, so these rows give exactly the return's tables (the status in
+  force at P's end, the one entry ``build_line_row`` reads, is found in SQL);
 - shelter figures are T5 from ``prepare.read_stays``/``read_facilities`` and
-  ``tables.shelter_table``; occupancy over time is ``counting.occupied_at_end`` on single days;
-- follow-ups due, done and overdue are ``prepare.count_followups`` over the cases in scope
-  (``counting.case_in_scope``): the sums of the LineList columns ``followups_due``,
-  ``followups_done``, ``followups_overdue``, and the first three rows of T7 (cases);
-- trends are the same for each of the last eight quarters.
+  ``tables.shelter_table``; occupancy over time is ``counting.occupied_at_end`` on single days
+  (one sweep over the stays: ``occupied_on``);
+- follow-ups due, done and overdue (the sums of the LineList columns ``followups_due``,
+  ``followups_done``, ``followups_overdue`` over the cases in scope, and the first three rows of
+  T7) and the trends of the last eight quarters (victims by form, people in shelter at each
+  quarter's end) are counted in SQL, so that only a handful of rows reach Python and the
+  counting runs beside the window without holding the interpreter. Those statements restate
+  the return's rules (``count_followups``' verdicts, ``counting.case_in_scope``, ``entry_on``,
+  ``occupied_at_end``); each says which, and tests/test_dashboard_figures.py holds them to the
+  Python rules and to the return (every trend quarter, every scope clause, every verdict
+  on every combination of dates around a period).
 
-It reads only what those figures need (cases registered in the window of the eight quarters,
-the follow-ups of the period, the stays), never a name, and never writes anything.
+It reads only what those figures need, never a name, and never writes anything.
 
 **Periods that have not ended.** A return is refused for them (its statuses are those of the
 period's last day). The dashboard counts such a period *up to today*: the period from its first
@@ -27,7 +33,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -196,33 +202,52 @@ def people(session: Session, period: Period, today: dt.date, cancel: CancelCheck
         else:
             rows.append(built)
     # The activity columns of these rows are left empty: T1–T4 never read them.
-    grids = tables.grid_tables(rows)
+    grids = tables.grid_tables(rows, activity=False)
     return PeopleFigures({sheet: grids[sheet] for sheet in (spec.T1, spec.T2, spec.T3, spec.T4)},
                          tuple(sorted(left_out)))
 
 
 def _registered(sql, first: str, last: str):  # noqa: ANN001, ANN202
-    """Cases registered from ``first`` to ``last`` (ISO dates), each with its trafficking-status
-    entry in force at ``last`` (``counting.entry_on`` reads no other: the latest effective date
-    ≤ ``last``, same-date entries by id, the later winning — found in SQL by an index seek) and
-    its case-status entries up to ``last`` (``status_on`` and ``closure_date`` read them all)."""
+    """Cases registered from ``first`` to ``last`` (ISO dates) with the status entries
+    ``build_line_row`` reads for a period ending on ``last``.
+
+    Trafficking status: only the entry in force at ``last`` (``counting.entry_on``: the latest
+    effective date ≤ ``last``, same-date entries by id, the later winning), found in SQL by an
+    index seek. Case status: likewise the entry in force (``status_on`` reads no other), except
+    for a case closed at ``last``, whose whole history up to ``last`` is read (``closure_date``
+    walks back through it).
+    """
     day = _day_parser()
     width = len(CASE_COLUMNS_SQL.split(","))
-    found = sql(f"SELECT {CASE_COLUMNS_SQL}, t.effective_date, t.id, t.status, t.decided_by "
-                "FROM case_file c JOIN person p ON p.id = c.person_id "
-                "LEFT JOIN trafficking_status_entry t ON t.id = (SELECT e.id FROM trafficking_status_entry e "
-                "WHERE e.case_id = c.id AND e.effective_date <= ?2 ORDER BY e.effective_date DESC, e.id DESC LIMIT 1) "
-                "WHERE c.registration_date BETWEEN ?1 AND ?2 ORDER BY c.registration_date, c.id", (first, last))
-    cases = [row[:width] for row in found]
-    statuses = {row[0]: [(day(row[width]), row[width + 1], (row[width + 2], row[width + 3]))]
-                for row in found if row[width + 1] is not None}
-    case_statuses: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
-    for case_id, effective, entry_id, status in sql(
-        "SELECT e.case_id, e.effective_date, e.id, e.status FROM case_file c "
-        "JOIN case_status_entry e ON e.case_id = c.id "
-        "WHERE c.registration_date BETWEEN ? AND ? AND e.effective_date <= ?", (first, last, last)
-    ):
-        case_statuses[case_id].append((day(effective), entry_id, status))
+    in_force = ("(SELECT e.id FROM {table} e WHERE e.case_id = c.id AND e.effective_date <= ?2 "
+                "ORDER BY e.effective_date DESC, e.id DESC LIMIT 1)")
+    found = sql(f"SELECT {CASE_COLUMNS_SQL}, t.effective_date, t.id, t.status, t.decided_by, "
+                "k.effective_date, k.id, k.status FROM case_file c JOIN person p ON p.id = c.person_id "
+                f"LEFT JOIN trafficking_status_entry t ON t.id = {in_force.format(table='trafficking_status_entry')} "
+                f"LEFT JOIN case_status_entry k ON k.id = {in_force.format(table='case_status_entry')} "
+                "WHERE c.registration_date BETWEEN ?1 AND ?2", (first, last))
+    cases, statuses = [], {}
+    case_statuses: dict[int, list[tuple[dt.date, int, str]]] = {}
+    closed = []
+    for row in found:
+        case_id = row[0]
+        cases.append(row[:width])
+        t_date, t_id, t_status, t_by, k_date, k_id, k_status = row[width:]
+        if t_id is not None:
+            statuses[case_id] = [(day(t_date), t_id, (t_status, t_by))]
+        if k_id is not None:
+            case_statuses[case_id] = [(day(k_date), k_id, k_status)]
+            if k_status in counting.CLOSED_STATUSES:
+                closed.append(case_id)
+    for chunk in range(0, len(closed), 500):
+        part = closed[chunk:chunk + 500]
+        history: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
+        for case_id, effective, entry_id, status in sql(
+            f"SELECT case_id, effective_date, id, status FROM case_status_entry WHERE case_id IN "
+            f"({','.join('?' * len(part))}) AND effective_date <= ?", (*part, last)
+        ):
+            history[case_id].append((day(effective), entry_id, status))
+        case_statuses.update(history)
     return cases, statuses, case_statuses
 
 
