@@ -237,3 +237,22 @@ def test_every_occupancy_point_is_the_returns_rule(filled) -> None:
              spec.StayRow("k", "F", D(2025, 1, 8), None, "")]
     days = [D(2025, 1, d) for d in (2, 3, 5, 7, 8, 9)]
     assert dashboard.occupied_on(stays, days) == [0, 1, 1, 1, 1, 1]
+
+
+def test_the_collector_is_paused_only_while_counting() -> None:
+    import gc
+
+    assert gc.isenabled()
+    with dashboard.collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(UsageError), dashboard.collector_paused():
+        raise UsageError("stopped")
+    assert gc.isenabled()  # back on after a failure too
+    gc.disable()
+    try:
+        with dashboard.collector_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
