@@ -27,8 +27,10 @@ changed) until its 40 cards, occupancy summary and waiting list have been read o
 runner and painted; median of repeated opens. *Dashboard*: from choosing the year 2025 (a
 period that has ended, so its figures are the return's) until all four sections — persons
 identified (T1–T4), shelter (T5 and occupancy), follow-ups, trends over eight quarters — are
-computed and drawn; the sections are counted one after another on the operation runner and each
-chart is drawn in its own turn of the event loop, nothing cached (each run starts afresh).
+computed and drawn; the sections are counted in two lanes side by side on the operation runner's
+two threads (persons identified, then shelter; follow-ups, then trends — SQLite's work, which
+lets go of the interpreter), each chart drawn in its own turn of the event loop, nothing cached
+(each run starts afresh: no result is kept between runs).
 *Event-loop stall*: a timer on the GUI thread ticking every 5 ms while the dashboard counts; the
 figure is the longest time between two ticks, i.e. the longest the window could not respond to
 a key or a click (100 ms is the usual bound of "instant"). *Core, one thread*: `exports.dashboard.dashboard`

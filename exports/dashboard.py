@@ -1,20 +1,26 @@
-"""The dashboard's figures, computed by the return's own code for the same period.
+"""The dashboard's figures, equal to the return's for the same period.
 
-Nothing here counts by rules of its own. For a period P:
+For a period P:
 
 - persons identified (by sex and age group, form of exploitation, citizenship, identifying
   organisation) are T1–T4 of TIP-RETURN/1: the LineList rows of the cases registered in P,
   built by ``prepare.build_line_row`` and tabled by ``tables.grid_tables`` — T1–T4 count only
-  cases identified in the period, so these rows give exactly the return's tables;
+  cases identified in the period, so these rows give exactly the return's tables (the status in
+  force at P's end, the one entry ``build_line_row`` reads, is found in SQL);
 - shelter figures are T5 from ``prepare.read_stays``/``read_facilities`` and
-  ``tables.shelter_table``; occupancy over time is ``counting.occupied_at_end`` on single days;
-- follow-ups due, done and overdue are ``prepare.count_followups`` over the cases in scope
-  (``counting.case_in_scope``): the sums of the LineList columns ``followups_due``,
-  ``followups_done``, ``followups_overdue``, and the first three rows of T7 (cases);
-- trends are the same for each of the last eight quarters.
+  ``tables.shelter_table``; occupancy over time is ``counting.occupied_at_end`` on single days
+  (one sweep over the stays: ``occupied_on``);
+- follow-ups due, done and overdue (the sums of the LineList columns ``followups_due``,
+  ``followups_done``, ``followups_overdue`` over the cases in scope, and the first three rows of
+  T7) and the trends of the last eight quarters (victims by form, people in shelter at each
+  quarter's end) are counted in SQL, so that only a handful of rows reach Python and the
+  counting runs beside the window without holding the interpreter. Those statements restate
+  the return's rules (``count_followups``' verdicts, ``counting.case_in_scope``, ``entry_on``,
+  ``occupied_at_end``); each says which, and tests/test_dashboard_figures.py holds them to the
+  Python rules and to the return (every trend quarter, every scope clause, every verdict
+  on every combination of dates around a period).
 
-It reads only what those figures need (cases registered in the window of the eight quarters,
-the follow-ups of the period, the stays), never a name, and never writes anything.
+It reads only what those figures need, never a name, and never writes anything.
 
 **Periods that have not ended.** A return is refused for them (its statuses are those of the
 period's last day). The dashboard counts such a period *up to today*: the period from its first
@@ -26,9 +32,11 @@ return's. A period that has not started yet is refused.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
+import gc
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -38,12 +46,11 @@ from exports.returns.prepare import (
     CASE_COLUMNS_SQL,
     Activity,
     build_line_row,
-    count_followups,
     json_list,
     read_facilities,
     read_stays,
 )
-from exports.returns.spec import LineRow, Table
+from exports.returns.spec import LineRow, StayRow, Table
 from tipdesk import counting
 from tipdesk.counting import Period
 from tipdesk.errors import Cancelled, UsageError
@@ -176,8 +183,30 @@ class Section:
     compute: Callable[[Session, Period, dt.date, CancelCheck | None], object]
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while the block runs (then as it was).
+
+    Reading a year's cases makes some 500,000 objects, none of them in a cycle; the collector
+    would walk them all again and again meanwhile (about a tenth of the time), each full walk
+    holding the interpreter from the window for 10–30 ms. Reference counting frees them as usual.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def people(session: Session, period: Period, today: dt.date, cancel: CancelCheck | None = None) -> PeopleFigures:
     """T1–T4 of ``period`` (already counted: see ``counted_period``)."""
+    with collector_paused():
+        return _people(session, period, cancel)
+
+
+def _people(session: Session, period: Period, cancel: CancelCheck | None) -> PeopleFigures:
     sql = _raw(session)
     s_text, e_text = period.start.isoformat(), period.end.isoformat()
     cases, statuses, case_statuses = _registered(sql, s_text, e_text)
@@ -197,33 +226,52 @@ def people(session: Session, period: Period, today: dt.date, cancel: CancelCheck
         else:
             rows.append(built)
     # The activity columns of these rows are left empty: T1–T4 never read them.
-    grids = tables.grid_tables(rows)
+    grids = tables.grid_tables(rows, activity=False)
     return PeopleFigures({sheet: grids[sheet] for sheet in (spec.T1, spec.T2, spec.T3, spec.T4)},
                          tuple(sorted(left_out)))
 
 
 def _registered(sql, first: str, last: str):  # noqa: ANN001, ANN202
-    """Cases registered from ``first`` to ``last`` (ISO dates) with their status entries up to
-    ``last``. Entries after a period's end never count for it (``counting.entry_on``,
-    ``status_on`` and ``closure_date`` read dates up to the end), so one read serves several
-    periods."""
+    """Cases registered from ``first`` to ``last`` (ISO dates) with the status entries
+    ``build_line_row`` reads for a period ending on ``last``.
+
+    Trafficking status: only the entry in force at ``last`` (``counting.entry_on``: the latest
+    effective date ≤ ``last``, same-date entries by id, the later winning), found in SQL by an
+    index seek. Case status: likewise the entry in force (``status_on`` reads no other), except
+    for a case closed at ``last``, whose whole history up to ``last`` is read (``closure_date``
+    walks back through it).
+    """
     day = _day_parser()
-    cases = sql(f"SELECT {CASE_COLUMNS_SQL} FROM case_file c JOIN person p ON p.id = c.person_id "
-                "WHERE c.registration_date BETWEEN ? AND ? ORDER BY c.registration_date, c.id", (first, last))
-    statuses: dict[int, list[tuple[dt.date, int, tuple[str, str | None]]]] = defaultdict(list)
-    for case_id, effective, entry_id, status, decided_by in sql(
-        "SELECT e.case_id, e.effective_date, e.id, e.status, e.decided_by FROM case_file c "
-        "JOIN trafficking_status_entry e ON e.case_id = c.id "
-        "WHERE c.registration_date BETWEEN ? AND ? AND e.effective_date <= ?", (first, last, last)
-    ):
-        statuses[case_id].append((day(effective), entry_id, (status, decided_by)))
-    case_statuses: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
-    for case_id, effective, entry_id, status in sql(
-        "SELECT e.case_id, e.effective_date, e.id, e.status FROM case_file c "
-        "JOIN case_status_entry e ON e.case_id = c.id "
-        "WHERE c.registration_date BETWEEN ? AND ? AND e.effective_date <= ?", (first, last, last)
-    ):
-        case_statuses[case_id].append((day(effective), entry_id, status))
+    width = len(CASE_COLUMNS_SQL.split(","))
+    in_force = ("(SELECT e.id FROM {table} e WHERE e.case_id = c.id AND e.effective_date <= ?2 "
+                "ORDER BY e.effective_date DESC, e.id DESC LIMIT 1)")
+    found = sql(f"SELECT {CASE_COLUMNS_SQL}, t.effective_date, t.id, t.status, t.decided_by, "
+                "k.effective_date, k.id, k.status FROM case_file c JOIN person p ON p.id = c.person_id "
+                f"LEFT JOIN trafficking_status_entry t ON t.id = {in_force.format(table='trafficking_status_entry')} "
+                f"LEFT JOIN case_status_entry k ON k.id = {in_force.format(table='case_status_entry')} "
+                "WHERE c.registration_date BETWEEN ?1 AND ?2", (first, last))
+    cases, statuses = [], {}
+    case_statuses: dict[int, list[tuple[dt.date, int, str]]] = {}
+    closed = []
+    for row in found:
+        case_id = row[0]
+        cases.append(row[:width])
+        t_date, t_id, t_status, t_by, k_date, k_id, k_status = row[width:]
+        if t_id is not None:
+            statuses[case_id] = [(day(t_date), t_id, (t_status, t_by))]
+        if k_id is not None:
+            case_statuses[case_id] = [(day(k_date), k_id, k_status)]
+            if k_status in counting.CLOSED_STATUSES:
+                closed.append(case_id)
+    for chunk in range(0, len(closed), 500):
+        part = closed[chunk:chunk + 500]
+        history: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
+        for case_id, effective, entry_id, status in sql(
+            f"SELECT case_id, effective_date, id, status FROM case_status_entry WHERE case_id IN "
+            f"({','.join('?' * len(part))}) AND effective_date <= ?", (*part, last)
+        ):
+            history[case_id].append((day(effective), entry_id, status))
+        case_statuses.update(history)
     return cases, statuses, case_statuses
 
 
@@ -233,12 +281,31 @@ def shelter(session: Session, period: Period, today: dt.date, cancel: CancelChec
     _check(cancel)
     facilities = read_facilities(session, period, {st.facility for st in stays})
     t5 = tables.shelter_table(stays, facilities, period)
-    occupancy = []
-    for d in occupancy_days(period):
-        night = Period(d, d, d.isoformat())
-        occupancy.append(OccupancyPoint(d, sum(1 for st in stays
-                                               if counting.occupied_at_end(st.admitted, st.discharged, night))))
-    return ShelterFigures(t5, int(t5.value(spec.TOTAL, "Capacity") or 0), tuple(occupancy))
+    days = occupancy_days(period)
+    occupancy = tuple(OccupancyPoint(d, n) for d, n in zip(days, occupied_on(stays, days), strict=True))
+    return ShelterFigures(t5, int(t5.value(spec.TOTAL, "Capacity") or 0), occupancy)
+
+
+def occupied_on(stays: Iterable[StayRow], days: Sequence[dt.date]) -> list[int]:
+    """How many stays are ``counting.occupied_at_end`` of each of ``days`` (sorted).
+
+    That rule (A ≤ N and no D or D > N) makes a stay occupy the nights A … D − 1: a run of
+    days. So each stay counts from its first night to its last, found by bisection in ``days``,
+    and a running sum gives every day at once instead of every stay tested on every day.
+    """
+    change = [0] * (len(days) + 1)
+    for st in stays:
+        first = bisect.bisect_left(days, st.admitted)  # the first day N ≥ A
+        # the first day N that D no longer exceeds (D ≤ N): the stay is over from there
+        after = len(days) if st.discharged is None else bisect.bisect_left(days, st.discharged)
+        if first < after:
+            change[first] += 1
+            change[after] -= 1
+    counts, running = [], 0
+    for step in change[:-1]:
+        running += step
+        counts.append(running)
+    return counts
 
 
 def followups(session: Session, period: Period, today: dt.date, cancel: CancelCheck | None = None) -> FollowUpFigures:
@@ -246,51 +313,55 @@ def followups(session: Session, period: Period, today: dt.date, cancel: CancelCh
     return _followups(_raw(session), period, cancel)
 
 
+# The victims identified in one quarter, by their forms of exploitation: cases registered in it
+# (?1–?2) whose trafficking status in force at its end (``counting.entry_on``: the latest
+# effective date ≤ the end, same-date entries by entry id, the later winning) is a victim's,
+# counted per distinct ``exploitation`` text (the T2 rows depend on that text alone). The status
+# is found by a seek in ix_tse_case_date, not by reading every case's history into Python.
+TREND_VICTIMS_SQL = """
+SELECT c.exploitation, count(*) FROM case_file c
+WHERE c.registration_date BETWEEN ?1 AND ?2 AND (
+    SELECT e.status FROM trafficking_status_entry e WHERE e.case_id = c.id AND e.effective_date <= ?2
+    ORDER BY e.effective_date DESC, e.id DESC LIMIT 1) IN ({victims})
+GROUP BY c.exploitation
+"""
+
+
+# People in shelter at the end of each quarter: the stays (``read_stays``' rows) occupied at
+# its end (``counting.occupied_at_end``: A ≤ N and no D or D > N). A discharge after today
+# is a plan there (the stay still open); a quarter's end is today at the latest, so such a
+# D is after N either way. Eight counts, one row each, in the covering index ix_stay_discharged.
+IN_SHELTER_SQL = "SELECT count(*) FROM stay s JOIN facility f ON f.id = s.facility_id " \
+                 "WHERE s.admitted <= ?1 AND (s.discharged IS NULL OR s.discharged > ?1)"
+
+
 def trends(session: Session, period: Period, today: dt.date, cancel: CancelCheck | None = None
            ) -> tuple[QuarterFigures, ...]:
     """The last eight quarters: victims identified in each, by form, and people in shelter at its end.
 
     The rules are the return's: a case is identified in the quarter it was registered in and a
-    victim by its status at the quarter's end (``counting.entry_on``); it counts once in each
-    T2 row of its forms of exploitation (``tables.t2_categories``); in shelter at the end is
-    ``counting.occupied_at_end`` over the ``Stays`` rows.
+    victim by its status at the quarter's end (``counting.entry_on``, in SQL: see
+    ``TREND_VICTIMS_SQL``); it counts once in each T2 row of its forms of exploitation
+    (``tables.t2_categories``); in shelter at the end is ``counting.occupied_at_end`` over the
+    ``Stays`` rows.
     """
     quarters = trend_quarters(period, today)
     sql = _raw(session)
-    first, last = quarters[0][0].start.isoformat(), quarters[-1][0].end.isoformat()
-    day = _day_parser()
-    rows = sql("SELECT id, registration_date, exploitation FROM case_file WHERE registration_date BETWEEN ? AND ? "
-               "ORDER BY registration_date", (first, last))
-    statuses: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
-    for case_id, effective, entry_id, status in sql(
-        "SELECT e.case_id, e.effective_date, e.id, e.status FROM case_file c "
-        "JOIN trafficking_status_entry e ON e.case_id = c.id "
-        "WHERE c.registration_date BETWEEN ? AND ? AND e.effective_date <= ?", (first, last, last)
-    ):
-        statuses[case_id].append((day(effective), entry_id, status))
-    _check(cancel)
-    window = Period(quarters[0][0].start, quarters[-1][0].end, "window")
-    stays = sorted(read_stays(session, window, today, lambda _case_id: ""), key=lambda st: st.admitted)
-    admitted_on = [st.admitted for st in stays]
-    registered_on = [r[1] for r in rows]
+    victim_statuses = sorted(spec.VICTIM_STATUSES)
+    query = TREND_VICTIMS_SQL.format(victims=", ".join(f"?{3 + i}" for i in range(len(victim_statuses))))
+    in_shelter_at_end = [sql(IN_SHELTER_SQL, (q.end.isoformat(),))[0][0] for q, _provisional in quarters]
     forms = spec.T2_ROWS[:-1]
     result = []
     for q, provisional in quarters:
         _check(cancel)
-        lo = bisect.bisect_left(registered_on, q.start.isoformat())
-        hi = bisect.bisect_right(registered_on, q.end.isoformat())
         counts = dict.fromkeys(forms, 0)
         victims = 0
-        for case_id, _registered_text, exploitation in rows[lo:hi]:
-            if counting.entry_on(statuses.get(case_id, ()), q.end) not in spec.VICTIM_STATUSES:
-                continue
-            victims += 1
+        for exploitation, n in sql(query, (q.start.isoformat(), q.end.isoformat(), *victim_statuses)):
+            victims += n
             for category in tables.t2_categories(json_list(exploitation)):
-                counts[category] = counts.get(category, 0) + 1
-        in_shelter = 0
-        for st in stays[:bisect.bisect_right(admitted_on, q.end)]:  # admitted by the quarter's end
-            in_shelter += counting.occupied_at_end(st.admitted, st.discharged, q)
-        result.append(QuarterFigures(q, provisional, victims, tuple((f, counts[f]) for f in forms), in_shelter))
+                counts[category] = counts.get(category, 0) + n
+        result.append(QuarterFigures(q, provisional, victims, tuple((f, counts[f]) for f in forms),
+                                     in_shelter_at_end[len(result)]))
     return tuple(result)
 
 
@@ -379,39 +450,57 @@ UNION ALL SELECT {_COLUMNS} FROM followup INDEXED BY ix_followup_queue
 """
 
 
+# ``count_followups``'s verdicts in SQL over the same rows (ISO date text compares as dates):
+# due in the period (``counting.followup_due_in``), done in it (``followup_done_in``), overdue at
+# its end (``followup_overdue_at``), each cancelled-by-the-end test as ``followup_cancelled_by``.
+# tests/test_dashboard_figures.py checks these expressions against the Python rules on every
+# combination of dates around the period and every status.
+_CANCELLED_BY_END = "(CASE WHEN cancelled_on IS NOT NULL THEN cancelled_on <= ?2 ELSE status IS 'Cancelled' END)"
+VERDICT_COLUMNS_SQL = f"""
+    coalesce(due_date BETWEEN ?1 AND ?2 AND NOT {_CANCELLED_BY_END}, 0) AS due_v,
+    coalesce(done_date BETWEEN ?1 AND ?2, 0) AS done_v,
+    coalesce(NOT {_CANCELLED_BY_END} AND due_date < ?2 AND (done_date IS NULL OR done_date > ?2), 0) AS overdue_v
+"""
+# The case status in force on a day among a case's entries (``counting.status_on``: the latest
+# effective date ≤ the day, same-date entries by id, the later winning), by a seek in
+# ix_cse_case_date. ``{case}`` is the case id's column, ``{op}`` and ``{day}`` say "≤ day".
+_STATUS_ON = ("(SELECT y.status FROM case_status_entry y WHERE y.case_id = {case} AND y.effective_date {op} {day} "
+              "ORDER BY y.effective_date DESC, y.id DESC LIMIT 1)")
+# ``counting.case_in_scope`` of a case registered on or before the period end (?1–?2; ?3 the
+# day before ?1), its history being its entries up to ?2 (none: Active since registration):
+# registered within the period; or open on the day before it (or no entry up to the end, so
+# Active); or its status on some entry date D in the period differs from its status on D − 1.
+CASE_IN_SCOPE_SQL = f"""(
+    g.registered >= ?1
+    OR NOT EXISTS (SELECT 1 FROM case_status_entry z WHERE z.case_id = g.case_id AND z.effective_date <= ?2)
+    OR {_STATUS_ON.format(case="g.case_id", op="<=", day="?3")} IN ('Active', 'FollowUp')
+    OR EXISTS (SELECT 1 FROM case_status_entry x WHERE x.case_id = g.case_id AND x.effective_date BETWEEN ?1 AND ?2
+               AND {_STATUS_ON.format(case="x.case_id", op="<=", day="x.effective_date")}
+                   IS NOT {_STATUS_ON.format(case="x.case_id", op="<", day="x.effective_date")})
+)"""
+# Every figure of the follow-ups section in one statement, so that only one row comes back: the
+# counting is SQLite's alone, which lets go of the interpreter while it works (the window and
+# the other sections run meanwhile). Per case registered by the period end: follow-ups due,
+# done and overdue (``count_followups``'s verdicts); summed over the cases in scope.
+FOLLOWUP_FIGURES_SQL = f"""
+SELECT coalesce(sum(g.due), 0), coalesce(sum(g.done), 0), coalesce(sum(g.overdue), 0),
+       coalesce(sum(g.due > 0), 0), coalesce(sum(g.done > 0), 0), coalesce(sum(g.overdue > 0), 0)
+FROM (
+    SELECT f.case_id, c.registration_date AS registered, f.due, f.done, f.overdue FROM (
+        SELECT case_id, sum(due_v) AS due, sum(done_v) AS done, sum(overdue_v) AS overdue
+        FROM (SELECT case_id, {VERDICT_COLUMNS_SQL} FROM ({FOLLOWUPS_SQL}))
+        GROUP BY case_id HAVING due + done + overdue > 0
+    ) f JOIN case_file c ON c.id = f.case_id WHERE c.registration_date <= ?2
+) g WHERE {CASE_IN_SCOPE_SQL}
+"""
+
+
 def _followups(sql, period: Period, cancel: CancelCheck | None = None) -> FollowUpFigures:  # noqa: ANN001
     """Follow-ups due, done and overdue of the cases in scope (the return's LineList columns)."""
-    rows = sql(FOLLOWUPS_SQL, (period.start.isoformat(), period.end.isoformat()))
     _check(cancel)
-    ids = sorted({r[0] for r in rows})
-    registered: dict[int, dt.date] = {}
-    histories: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
-    day = _day_parser()
-    e_text = period.end.isoformat()
-    sql("DROP TABLE IF EXISTS temp.tipdash_cases")
-    sql("CREATE TEMP TABLE tipdash_cases (case_id INTEGER PRIMARY KEY)")
-    try:
-        for chunk in range(0, len(ids), 5000):
-            part = ids[chunk:chunk + 5000]
-            sql(f"INSERT INTO temp.tipdash_cases VALUES {','.join('(?)' for _ in part)}", tuple(part))
-        for case_id, reg_text in sql("SELECT c.id, c.registration_date FROM temp.tipdash_cases k "
-                                     "JOIN case_file c ON c.id = k.case_id WHERE c.registration_date <= ?", (e_text,)):
-            registered[case_id] = day(reg_text)
-        for case_id, effective, entry_id, status in sql(
-            "SELECT e.case_id, e.effective_date, e.id, e.status FROM temp.tipdash_cases k "
-            "JOIN case_status_entry e ON e.case_id = k.case_id WHERE e.effective_date <= ?", (e_text,)
-        ):
-            histories[case_id].append((day(effective), entry_id, status))
-    finally:
-        sql("DROP TABLE IF EXISTS temp.tipdash_cases")
-    _check(cancel)
-    in_scope = {cid for cid, reg in registered.items()
-                if counting.case_in_scope(reg, histories.get(cid) or [(reg, 0, "Active")], period)}
-    _check(cancel)
-    due, done, overdue = count_followups(rows, in_scope, period)
-    return FollowUpFigures(sum(due.values()), sum(done.values()), sum(overdue.values()),
-                           sum(1 for n in due.values() if n), sum(1 for n in done.values() if n),
-                           sum(1 for n in overdue.values() if n))
+    (row,) = sql(FOLLOWUP_FIGURES_SQL, (period.start.isoformat(), period.end.isoformat(),
+                                        period.day_before_start.isoformat()))
+    return FollowUpFigures(*(int(v) for v in row))
 
 
 # --- for the window ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 from exports import dashboard
 from exports.returns import spec
 from exports.returns.prepare import OfficeInfo, compute_return
+from models import CaseStatusEntry
 from tests.conftest import FAST_KDF
 from tests.returns_data import add_case, add_followup, add_plan, fill_register
 from tipdesk.counting import Period, parse_period
@@ -37,8 +38,42 @@ def filled(tmp_path_factory):
         plan = add_plan(s, old, D(2023, 3, 1), None, "Active")
         add_followup(s, old, D(2025, 4, 10), done=D(2025, 4, 12)).plan_id = plan.id
         add_followup(s, old, D(2025, 5, 10)).plan_id = plan.id
+        # Same-day status entries: the later entry wins (a victim by the first, not by the second),
+        # and a change after the quarter's end that must not count for it.
+        add_case(s, D(2025, 5, 3), exploitation=["SexualExploitation"],
+                 later_statuses=[(D(2025, 6, 1), spec.ACTUAL, None), (D(2025, 6, 1), spec.NOT_VICTIM, None)])
+        add_case(s, D(2025, 5, 4), status=spec.NOT_VICTIM, exploitation=["ForcedLabour"],
+                 later_statuses=[(D(2025, 6, 30), spec.NOT_VICTIM, None), (D(2025, 6, 30), spec.ACTUAL, None),
+                                 (D(2025, 7, 1), spec.NOT_VICTIM, None)])
+        # Cases registered before 2025-Q2, each with a follow-up due in it, whose case-status
+        # histories test every clause of "case in scope" (the dashboard asks it in SQL).
+        for histories in SCOPE_HISTORIES:
+            case = add_case(s, D(2024, 6, 1), case_statuses=histories)
+            add_followup(s, case, D(2025, 5, 10))
+            add_followup(s, case, D(2025, 1, 20))  # overdue at the end of 2025-Q2 (and of Q1)
+        for first_entry in (None, D(2025, 8, 1)):  # no case-status entry up to the period end
+            case = add_case(s, D(2024, 6, 1))
+            s.query(CaseStatusEntry).filter_by(case_id=case.id).delete()
+            if first_entry:
+                s.add(CaseStatusEntry(case_id=case.id, effective_date=first_entry, status="Closed"))
+            add_followup(s, case, D(2025, 5, 10))
+        case = add_case(s, D(2024, 6, 1))  # the first entry in the period: a change from nothing
+        s.query(CaseStatusEntry).filter_by(case_id=case.id).delete()
+        s.add(CaseStatusEntry(case_id=case.id, effective_date=D(2025, 5, 1), status="Closed"))
+        add_followup(s, case, D(2025, 5, 10))
     yield reg
     reg.close()
+
+
+SCOPE_HISTORIES = (
+    [(D(2025, 1, 10), "Closed")],  # closed before the period, nothing in it: out
+    [(D(2025, 1, 10), "Closed"), (D(2025, 5, 1), "Active"), (D(2025, 5, 1), "Closed")],  # back the same day: out
+    [(D(2025, 1, 10), "Closed"), (D(2025, 5, 20), "Active")],  # reopened in the period: in
+    [(D(2025, 1, 10), "FollowUp")],  # open (follow-up) on the eve: in
+    [(D(2025, 1, 10), "ClosedReferred"), (D(2025, 4, 5), "ClosedReferred")],  # the same status again: out
+    [(D(2025, 3, 31), "Closed"), (D(2025, 4, 1), "Closed"), (D(2025, 6, 30), "ClosedReferred")],  # changed on E: in
+    [(D(2025, 1, 10), "Closed"), (D(2025, 7, 2), "Active")],  # reopened after the period: out
+)
 
 
 def the_return(reg, period: Period):
@@ -72,7 +107,7 @@ def test_dashboard_figures_equal_the_return(filled, code: str) -> None:
     # Trends: each quarter's figures are those of that quarter's own return.
     assert len(dash.trends) == 8 and dash.trends[-1].period == parse_period(
         f"{period.end.year}-Q{(period.end.month - 1) // 3 + 1}")
-    for quarter in (dash.trends[0], dash.trends[5], dash.trends[-1]):
+    for quarter in dash.trends:
         q_ret = the_return(filled, quarter.period)
         t2 = q_ret.tables[spec.T2]
         assert quarter.victims == t2.value("Total victims", "Total")
@@ -146,3 +181,78 @@ def test_occupancy_points_are_weekly_and_end_on_the_last_day() -> None:
     assert all((b - a).days == 7 for a, b in zip(days, days[1:-1], strict=False))
     long = dashboard.occupancy_days(Period(D(2015, 1, 1), D(2025, 12, 31), "x"))
     assert len(long) <= dashboard.MAX_OCCUPANCY_POINTS + 1
+
+
+def test_the_sql_follow_up_verdicts_are_the_returns_rules(filled) -> None:
+    """``VERDICT_COLUMNS_SQL`` says due / done / overdue exactly as ``count_followups``'s rules do,
+    for every combination of dates around a period's ends (or none) and every status."""
+    import itertools
+
+    from tipdesk import counting
+
+    period = parse_period("2025-Q2")
+    around = (None, D(2025, 3, 30), D(2025, 3, 31), D(2025, 4, 1), D(2025, 5, 15), D(2025, 6, 30), D(2025, 7, 1))
+    statuses = ("Scheduled", "Done", "Cancelled", "Missed")
+    combos = [(due, done, cancelled, status) for due, done, cancelled, status
+              in itertools.product(around[1:], around, around, statuses)]
+    text = lambda d: d.isoformat() if d else None  # noqa: E731
+    values = ",".join("(?, ?, ?, ?)" for _ in combos)
+    params = [v for c in combos for v in (text(c[0]), text(c[1]), text(c[2]), c[3])]
+    query = (f"WITH f(due_date, done_date, cancelled_on, status) AS (VALUES {values}) "
+             f"SELECT {dashboard.VERDICT_COLUMNS_SQL} FROM f")
+    with filled.read() as s:
+        sql = dashboard._raw(s)
+        # ?1 and ?2 are the period's ends; the combinations' values follow them, numbered
+        numbered = query
+        n = 3
+        while "(?, ?, ?, ?)" in numbered:
+            numbered = numbered.replace("(?, ?, ?, ?)", f"(?{n}, ?{n + 1}, ?{n + 2}, ?{n + 3})", 1)
+            n += 4
+        found = sql(numbered, (period.start.isoformat(), period.end.isoformat(), *params))
+    assert len(found) == len(combos) > 1000
+    for (due, done, cancelled, status), verdict in zip(combos, found, strict=True):
+        expected = (counting.followup_due_in(due, cancelled, status, period),
+                    counting.followup_done_in(done, period),
+                    counting.followup_overdue_at(due, done, cancelled, status, period.end))
+        assert tuple(bool(v) for v in verdict) == expected, (due, done, cancelled, status)
+
+
+def test_every_occupancy_point_is_the_returns_rule(filled) -> None:
+    """Each point of the occupancy line counts the stays ``occupied_at_end`` of that day."""
+    from exports.returns.prepare import read_stays
+    from tipdesk import counting
+
+    for code in ("2025", "2026-Q2"):
+        period = parse_period(code)
+        dash = dashboard.dashboard(filled, period, today=TODAY)
+        with filled.read() as s:
+            stays = read_stays(s, period, TODAY, lambda _case_id: "")
+        assert [p.day for p in dash.occupancy] == dashboard.occupancy_days(period)
+        for point in dash.occupancy:
+            night = Period(point.day, point.day, "night")
+            assert point.occupied == sum(counting.occupied_at_end(st.admitted, st.discharged, night) for st in stays)
+        assert any(p.occupied for p in dash.occupancy)
+    stays = [spec.StayRow("k", "F", D(2025, 1, 5), D(2025, 1, 5), ""),  # same day: never a night
+             spec.StayRow("k", "F", D(2025, 1, 3), D(2025, 1, 8), "Other"),
+             spec.StayRow("k", "F", D(2025, 1, 8), None, "")]
+    days = [D(2025, 1, d) for d in (2, 3, 5, 7, 8, 9)]
+    assert dashboard.occupied_on(stays, days) == [0, 1, 1, 1, 1, 1]
+
+
+def test_the_collector_is_paused_only_while_counting() -> None:
+    import gc
+
+    assert gc.isenabled()
+    with dashboard.collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(UsageError), dashboard.collector_paused():
+        raise UsageError("stopped")
+    assert gc.isenabled()  # back on after a failure too
+    gc.disable()
+    try:
+        with dashboard.collector_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()

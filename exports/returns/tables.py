@@ -51,8 +51,9 @@ def _scope_row(scope: str) -> str:
     return scope if scope in ("Domestic", "Transnational") else "Scope unknown"
 
 
-def grid_tables(rows: Iterable[LineRow]) -> dict[str, Table]:
-    """T1–T4 and T6–T8 from the line list alone."""
+def grid_tables(rows: Iterable[LineRow], activity: bool = True) -> dict[str, Table]:
+    """T1–T4 and T6–T8 from the line list alone (``activity=False``: T1–T4 only, which never
+    read the activity columns — the dashboard's persons identified)."""
     rows = rows if isinstance(rows, (list, tuple)) else list(rows)
     identified = [r for r in rows if r.identified_in_period]
     victims = [r for r in identified if r.is_victim]
@@ -63,6 +64,16 @@ def grid_tables(rows: Iterable[LineRow]) -> dict[str, Table]:
     t3 = Counter((r.citizenship[0] if r.citizenship else "Unknown", r.sex, r.age_group) for r in victims)
     t3.update((_scope_row(r.scope), r.sex, r.age_group) for r in victims)
     t4 = Counter((r.identified_by, r.sex, r.age_group) for r in victims)
+    citizenships = {r.citizenship[0] for r in victims if r.citizenship}
+    identifiers = {r.identified_by for r in victims if r.identified_by not in spec.T4_FIXED}
+    found = {
+        spec.T1: _Grid(t1).table(spec.T1, fixed=spec.T1_ROWS),
+        spec.T2: _Grid(t2).table(spec.T2, fixed=spec.T2_ROWS),
+        spec.T3: _Grid(t3).table(spec.T3, per_value=citizenships, fixed=spec.T3_FIXED),
+        spec.T4: _Grid(t4).table(spec.T4, per_value=identifiers, fixed=spec.T4_FIXED),
+    }
+    if not activity:
+        return found
     t6 = Counter((s, r.sex, r.age_group) for r in rows for s in r.services_in_period)
     t7 = Counter()
     for flag, name in zip(("followups_due", "followups_done", "followups_overdue"), spec.T7_ROWS[:3], strict=True):
@@ -70,18 +81,13 @@ def grid_tables(rows: Iterable[LineRow]) -> dict[str, Table]:
     t7.update((spec.T7_ROWS[3], r.sex, r.age_group) for r in rows if r.active_followup)
     t7.update((spec.T7_ROWS[4], r.sex, r.age_group) for r in rows if r.closed is not None)
     t8 = Counter((stage, r.sex, r.age_group) for r in rows for stage in r.justice_in_period)
-    citizenships = {r.citizenship[0] for r in victims if r.citizenship}
-    identifiers = {r.identified_by for r in victims if r.identified_by not in spec.T4_FIXED}
     services = {s for r in rows for s in r.services_in_period}
-    return {
-        spec.T1: _Grid(t1).table(spec.T1, fixed=spec.T1_ROWS),
-        spec.T2: _Grid(t2).table(spec.T2, fixed=spec.T2_ROWS),
-        spec.T3: _Grid(t3).table(spec.T3, per_value=citizenships, fixed=spec.T3_FIXED),
-        spec.T4: _Grid(t4).table(spec.T4, per_value=identifiers, fixed=spec.T4_FIXED),
+    found.update({
         spec.T6: _Grid(t6).table(spec.T6, per_value=services),
         spec.T7: _Grid(t7).table(spec.T7, fixed=spec.T7_ROWS),
         spec.T8: _Grid(t8).table(spec.T8, fixed=spec.T8_ROWS),
-    }
+    })
+    return found
 
 
 def shelter_table(stays: Iterable[StayRow], facilities: Iterable[FacilityRow], period: Period) -> Table:

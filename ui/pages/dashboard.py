@@ -43,6 +43,12 @@ if TYPE_CHECKING:
     from tipdesk.vault.register import Register
     from ui.operations import OperationRunner
 
+#: The sections counted one after the other in each lane, the two lanes side by side on the
+#: operation runner's two threads. Persons identified is Python work (the return's line rows);
+#: follow-ups and trends are mostly SQLite's, which lets go of the interpreter while it reads,
+#: so the second lane costs the window and the first lane little.
+LANES = (("people", "shelter"), ("followups", "trends"))
+PYTHON_SECTION = "people"
 TOP_COUNTRIES = 8
 SEXES = (("Female", "Female"), ("Male", "Male"), ("Other", "Other"), ("Unknown sex", "Not recorded"))
 AGES = (("0-17", "0–17"), ("18+", "18+"), ("age unknown", "age unknown"))
@@ -109,8 +115,9 @@ class DashboardPage(Page):
         self.started_at = 0.0
         self.section_ms: dict[str, float] = {}
         self._handles: list = []
-        self._queue: list = []
+        self._lanes: list[list] = []
         self._drawing: list = []
+        self._holding = False  # charts wait while the Python lane counts (see ``_later``)
         self.shown_sections: set[str] = set()
 
         outer = QVBoxLayout(self)
@@ -263,23 +270,24 @@ class DashboardPage(Page):
         self._say_status(counting_now=True)
         key = (requested, self.today)
         cached = self._cache.get(key, {}) if use_cache else {}
+        self._holding = PYTHON_SECTION not in cached
         for card in self.cards.values():
             card.set_waiting(True)
         for handle in self._handles:
             handle.cancel()  # an older period still being counted: stop it
         self._handles = []
-        self._queue = [section for section in core.SECTIONS if section.key not in cached]
+        self._lanes = [[core.SECTION[k] for k in lane if k not in cached] for lane in LANES]
         for section in core.SECTIONS:
             if section.key in cached:
                 self._section_done(token, key, section.key, cached[section.key])
-        self._next_section(token, key, counted)
+        for lane in self._lanes:
+            self._next_section(token, key, counted, lane)
 
-    def _next_section(self, token: int, key: tuple, counted: Period) -> None:
-        """Count the next section. One at a time: the counting is Python, and a second thread
-        counting beside it would take the interpreter from the window for longer stretches."""
-        if token != self._token or not self._queue:
+    def _next_section(self, token: int, key: tuple, counted: Period, lane: list) -> None:
+        """Count the next section of ``lane``; the lanes run side by side (see ``LANES``)."""
+        if token != self._token or not lane:
             return
-        section = self._queue.pop(0)
+        section = lane.pop(0)
         reg, today = self.reg, self.today
 
         def op(progress, compute=section.compute):  # noqa: ANN001, ANN202
@@ -288,7 +296,7 @@ class DashboardPage(Page):
 
         def done(result: object, k: str = section.key) -> None:
             self._section_done(token, key, k, result)
-            self._next_section(token, key, counted)
+            self._next_section(token, key, counted, lane)
 
         self._handles.append(self.runner.run(op, done, lambda exc, k=section.key: self._section_failed(token, k, exc),
                                              label=tr("Dashboard", "Counting…"), progress_delay_ms=-1))
@@ -299,15 +307,33 @@ class DashboardPage(Page):
         self._cache.setdefault(key, {})[section] = result
         self.results[section] = result
         getattr(self, f"_show_{section}")(result)
+        if section == PYTHON_SECTION:
+            self._release()
 
-    def _later(self, token: int, work) -> None:  # noqa: ANN001
-        """Draw one chart per turn of the event loop, so that keys and clicks get in between."""
-        self._drawing.append((token, work))
-        if len(self._drawing) == 1:
+    def _release(self) -> None:
+        """The Python lane's section has finished: draw what waited."""
+        if self._holding:
+            self._holding = False
+            if self._drawing:
+                QTimer.singleShot(0, self, self._draw_next)
+
+    def _later(self, token: int, work, first: bool = False) -> None:  # noqa: ANN001
+        """Draw one chart per turn of the event loop, so that keys and clicks get in between.
+
+        While persons identified is being counted (Python, on the other thread) the charts of
+        the sections already counted wait: drawing a chart runs Python for thousands of Qt
+        events (the app-wide inactivity filter sees each), and each of those would wait for the
+        interpreter while the counting holds it — the window would stall for 100 ms and more.
+        Waiting costs little: the other lane is SQLite's work, and the drawing follows at once."""
+        if first:
+            self._drawing.insert(0, (token, work))
+        else:
+            self._drawing.append((token, work))
+        if len(self._drawing) == 1 and not self._holding:
             QTimer.singleShot(0, self, self._draw_next)  # bound to the page: dropped if it goes
 
     def _draw_next(self) -> None:
-        if not self._drawing:
+        if not self._drawing or self._holding:
             return
         token, work = self._drawing.pop(0)
         if token == self._token:
@@ -333,6 +359,8 @@ class DashboardPage(Page):
     def _section_failed(self, token: int, section: str, exc: BaseException) -> None:
         if token != self._token:
             return
+        if section == PYTHON_SECTION:
+            self._release()  # the other sections are drawn all the same
         from ui.operations import OperationCancelled
 
         from tipdesk.errors import Cancelled
@@ -382,12 +410,17 @@ class DashboardPage(Page):
     def _draw(self, section: str, *charts) -> None:  # noqa: ANN002
         """Each of ``charts`` (key, fill) drawn in a turn of its own, then the section is done."""
         token = self._token
+        jobs = []
         for key, fill in charts:
             def job(key=key, fill=fill) -> None:  # noqa: ANN001
                 fill(self.cards[key])
                 self.cards[key].set_waiting(False)
-            self._later(token, job)
-        self._later(token, lambda: self._section_drawn(token, section))
+            jobs.append(job)
+        jobs.append(lambda: self._section_drawn(token, section))
+        # The section the others waited for is drawn before them (it is the one asked for first).
+        first = self._holding and section == PYTHON_SECTION
+        for job in reversed(jobs) if first else jobs:
+            self._later(token, job, first=first)
 
     def _show_people(self, people: core.PeopleFigures) -> None:
         t2, t3, t4 = people.tables[spec.T2], people.tables[spec.T3], people.tables[spec.T4]
