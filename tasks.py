@@ -199,8 +199,46 @@ def cmd_screenshots(args: list[str]) -> int:
     folder = ROOT / "docs" / "screenshots"
     code = subprocess.call([str(VENV_PY), "-m", "tipdesk", "screenshots", str(folder)], cwd=ROOT)
     # the same pictures at 200 % scaling, to check HiDPI screens
-    return code or subprocess.call([str(VENV_PY), "-m", "tipdesk", "screenshots", str(folder / "scale-200"),
+    code = code or subprocess.call([str(VENV_PY), "-m", "tipdesk", "screenshots", str(folder / "scale-200"),
                                     "--scale", "2"], cwd=ROOT)
+    return code or return_pages(folder)
+
+
+def return_pages(folder: Path) -> int:
+    """Render a demo return's cover and its first table as LibreOffice prints them.
+
+    A throw-away synthetic register in a temporary folder, its return for last year, converted
+    to PDF by LibreOffice and two pages to PNG by poppler's pdftoppm: what a secretariat officer
+    sees when printing a return (``return-cover.png``, ``return-table.png``).
+    """
+    import datetime
+    import tempfile
+
+    office, pdftoppm = shutil.which("libreoffice") or shutil.which("soffice"), shutil.which("pdftoppm")
+    if not office or not pdftoppm:
+        say("LibreOffice or pdftoppm (poppler-utils) is missing: the return's printed pages were not rendered")
+        return 0
+    year = str(datetime.date.today().year - 1)
+    with tempfile.TemporaryDirectory(prefix="tipdesk-return-pages-") as tmp:
+        work = Path(tmp)
+        env = {**os.environ, "TIPDESK_PASSWORD": DEMO_ADMIN_PASSWORD}
+        tipdesk = [str(VENV_PY), "-m", "tipdesk"]
+        steps = [
+            tipdesk + ["demo", str(work / "DEMO.tipdb"), "--cases", "1000"],
+            tipdesk + ["export-return", str(work / "DEMO.tipdb"), "--period", year, "--out", str(work)],
+            [office, "--headless", f"-env:UserInstallation=file://{work / 'lo-profile'}",
+             "--convert-to", "pdf", "--outdir", str(work), str(work / f"TIPRETURN_DEMO_{year}.xlsx")],
+        ]
+        for step in steps:
+            if subprocess.call(step, cwd=work, env=env, stdout=subprocess.DEVNULL) != 0:
+                say(f"rendering the return's pages failed at: {Path(step[0]).name} {step[1]}")
+                return 1
+        pdf = work / f"TIPRETURN_DEMO_{year}.pdf"
+        for page, name in ((1, "return-cover"), (2, "return-table")):
+            subprocess.check_call([pdftoppm, "-png", "-r", "80", "-singlefile", "-f", str(page),
+                                   "-l", str(page), str(pdf), str(folder / name)])
+    say(f"return pages rendered: {folder / 'return-cover.png'}, {folder / 'return-table.png'}")
+    return 0
 
 
 def cmd_dist(args: list[str]) -> int:

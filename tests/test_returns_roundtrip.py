@@ -266,3 +266,12 @@ def test_cases_made_by_the_case_services_and_their_derived_columns_agree(reg, tm
     assert (closed.case_status, closed.closed) == ("Closed", D(2026, 8, 20))
     assert rows[case_key(secret, made[0].id)].age_group == "0-17"  # 17 at registration, 18 the next day
     assert rows[case_key(secret, made[1].id)].person_key == ""  # consent given, but no linkage key set
+
+
+def test_table_headers_are_tall_enough_for_their_wrapped_titles(demo, tmp_path):
+    """A printed table shows every header line: "Unknown sex age unknown" wraps to three."""
+    _prepared, written = export(demo, tmp_path)
+    wb = load_workbook(written.path)
+    three_lines = wb[spec.T1].row_dimensions[3].height
+    assert wb[spec.T1]["M3"].value == "Unknown sex age unknown"
+    assert three_lines >= 3 * 15  # a bold 10-point line is about 13–15 points high

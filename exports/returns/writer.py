@@ -224,11 +224,31 @@ def _cells(ws, values: Iterable[object], style: dict | None = None,
 _HEADER = {"font": HEADER_FONT, "fill": HEADER_FILL, "border": HEADER_BORDER, "alignment": HEADER_ALIGN}
 
 
+def _wrapped_lines(text: str, width: float) -> int:
+    """How many lines a bold header of ``text`` takes in a column ``width`` characters wide.
+
+    Row heights must be set before the rows stream out, and no spreadsheet grows a row for
+    wrapped text on its own when the height is set, so the header row is sized by wrapping the
+    words greedily (a bold character is a little wider than the width unit: one unit spare).
+    """
+    room = max(1, int(width) - 1)
+    lines, used = 1, 0
+    for word in text.split():
+        need = len(word) if used == 0 else used + 1 + len(word)
+        if need <= room or used == 0:
+            used = need
+        else:
+            lines, used = lines + 1, len(word)
+    return lines
+
+
 def _write_table(book: _Book, ws, table: Table, meta: ReturnMeta, digest: Digest) -> None:
     widths = [36] + [11.5] * len(table.columns)
     if table.sheet == spec.T5:
         widths = [30, 10, 12, 12, 12, 14, 16]
-    book.start(ws, "B4", widths, "3:3", heights={3: 32})
+    header_lines = max(_wrapped_lines(text, width) for text, width in
+                       zip([spec.CATEGORY, *table.columns], widths))
+    book.start(ws, "B4", widths, "3:3", heights={3: 16 * max(2, header_lines)})
     title = f"{table.title} — {meta.org_code}, {meta.period}"
     ws.append([_text(ws, clean_text(title), {"font": TITLE_FONT})])
     ws.append([])
