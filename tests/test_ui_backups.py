@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from models import AuditEvent
 from tests.conftest import ADMIN_PASSWORD, FAST_KDF
+from tests.ui_helpers import main_window, submit_login
 from tipdesk.security import accounts
 from tipdesk.settings import Settings
 from tipdesk.vault import backup as backups
@@ -45,23 +46,12 @@ def usb(tmp_path) -> Path:
 
 @pytest.fixture
 def window(qtbot, closed_register):
-    from ui.main_window import MainWindow
-    from ui.operations import OperationRunner
-
-    win = MainWindow(closed_register, OperationRunner())
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    if win.reg is not None:
-        win.reg.close()
+    with main_window(qtbot, closed_register, size=None) as win:
+        yield win
 
 
 def sign_in(qtbot, win, user: str = "admin", password: str = ADMIN_PASSWORD) -> None:
-    dialog = win.show_login()
-    dialog.user_edit.setText(user)
-    dialog.password_edit.setText(password)
-    dialog.try_sign_in()
-    qtbot.waitUntil(lambda: win.reg is not None, timeout=10_000)
+    submit_login(qtbot, win, user, password)
 
 
 def visible_box(parent: QWidget, containing: str = "") -> QMessageBox:

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from models import AuditEvent
 from tests.conftest import ADMIN_PASSWORD, FAST_KDF
 from tests.factories import add_case, add_partner
+from tests.ui_helpers import main_window, submit_login
 from tipdesk.security import accounts
 from tipdesk.services import justice, referrals
 from tipdesk.services.records import JusticeStageInput, ReferralInput
@@ -60,24 +61,12 @@ def register_path_with_case(created) -> Path:
 
 @pytest.fixture
 def window(qtbot, register_path_with_case):
-    from ui.main_window import MainWindow
-    from ui.operations import OperationRunner
-
-    win = MainWindow(register_path_with_case, OperationRunner())
-    qtbot.addWidget(win)
-    win.resize(1180, 760)
-    win.show()
-    yield win
-    if win.reg is not None:
-        win.reg.close()
+    with main_window(qtbot, register_path_with_case) as win:
+        yield win
 
 
 def open_case(qtbot, win, user: str = "admin", password: str = ADMIN_PASSWORD):
-    dialog = win.show_login()
-    dialog.user_edit.setText(user)
-    dialog.password_edit.setText(password)
-    qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: win.reg is not None, timeout=10_000)
+    submit_login(qtbot, win, user, password)
     page = win.pages["cases"]
     qtbot.waitUntil(lambda: not page._busy and page.model.rowCount() == 1, timeout=10_000)
     page.view.selectRow(0)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from models import AuditEvent
 from tests.conftest import ADMIN_PASSWORD, FAST_KDF
 from tests.factories import add_case, add_partner
-from tests.ui_helpers import all_visible_text
+from tests.ui_helpers import all_visible_text, main_window, submit_login
 from tipdesk.security import accounts
 from tipdesk.services import drafts as drafts_service
 from tipdesk.vault.register import open_register
@@ -57,24 +57,12 @@ def register_with_cases(created) -> Path:
 
 @pytest.fixture
 def window(qtbot, register_with_cases):
-    from ui.main_window import MainWindow
-    from ui.operations import OperationRunner
-
-    win = MainWindow(register_with_cases, OperationRunner())
-    qtbot.addWidget(win)
-    win.resize(1180, 760)
-    win.show()
-    yield win
-    if win.reg is not None:
-        win.reg.close()
+    with main_window(qtbot, register_with_cases) as win:
+        yield win
 
 
 def sign_in(qtbot, win, user: str = "admin", password: str = ADMIN_PASSWORD):
-    dialog = win.show_login()
-    dialog.user_edit.setText(user)
-    dialog.password_edit.setText(password)
-    qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: win.reg is not None, timeout=10_000)
+    submit_login(qtbot, win, user, password)
     page = win.pages["cases"]
     qtbot.waitUntil(lambda: page.model.rowCount() == 25, timeout=10_000)
     return page

@@ -10,7 +10,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QProgressDialog
 from sqlalchemy import select
 
@@ -19,6 +18,7 @@ from models import AuditEvent
 from tests.conftest import ADMIN_PASSWORD
 from tests.factories import acting_as
 from tests.returns_data import fill_register, tamper
+from tests.ui_helpers import main_window, submit_login
 from tipdesk.counting import last_complete_quarter
 from tipdesk.vault.register import open_register
 
@@ -44,24 +44,12 @@ def register_with_returns_data(reg) -> Path:
 
 @pytest.fixture
 def window(qtbot, register_with_returns_data):
-    from ui.main_window import MainWindow
-    from ui.operations import OperationRunner
-
-    win = MainWindow(register_with_returns_data, OperationRunner())
-    qtbot.addWidget(win)
-    win.resize(1180, 760)
-    win.show()
-    yield win
-    if win.reg is not None:
-        win.reg.close()
+    with main_window(qtbot, register_with_returns_data) as win:
+        yield win
 
 
 def sign_in(qtbot, win, user: str = "admin", password: str = ADMIN_PASSWORD) -> None:
-    dialog = win.show_login()
-    dialog.user_edit.setText(user)
-    dialog.password_edit.setText(password)
-    qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: win.reg is not None, timeout=10_000)
+    submit_login(qtbot, win, user, password)
 
 
 def returns_page(qtbot, win):
@@ -218,14 +206,14 @@ def test_only_roles_that_may_prepare_returns_see_the_page(qtbot, window):
 
 
 def test_returns_model_passes_the_model_tester(qtmodeltester, reg, tmp_path):
-    from ui.pages.returns import PreparedReturnsModel
+    from ui.pages.returns import prepared_returns_model
 
     with reg.write() as s:
         fill_register(s, 20, seed=1, start=QUARTER.start, end=QUARTER.end)
     service.export_return(reg, QUARTER, tmp_path / "a.xlsx")
     service.export_return(reg, QUARTER, tmp_path / "b.xlsx", suppressed=True)
-    model = PreparedReturnsModel()
-    model.set_records(service.prepared_returns(reg))
+    model = prepared_returns_model()
+    model.set_rows(service.prepared_returns(reg))
     qtmodeltester.check(model, force_py=True)
     assert model.rowCount() == 2 and model.data(model.index(0, 3)) == "publication copy"
     assert QApplication.instance() is not None

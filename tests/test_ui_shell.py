@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from models import AuditEvent
 from tests.conftest import ADMIN_PASSWORD, FAST_KDF
-from tests.ui_helpers import all_visible_text
+from tests.ui_helpers import all_visible_text, main_window, submit_login
 from tipdesk.security import accounts
 from tipdesk.services import drafts as drafts_service
 from tipdesk.services import office as office_service
@@ -53,22 +53,12 @@ def closed_register(created) -> Path:
 
 @pytest.fixture
 def window(qtbot, closed_register):
-    from ui.main_window import MainWindow
-    from ui.operations import OperationRunner
-
-    win = MainWindow(closed_register, OperationRunner())
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    if win.reg is not None:
-        win.reg.close()
+    with main_window(qtbot, closed_register, size=None) as win:
+        yield win
 
 
 def sign_in(qtbot, win, user: str, password: str) -> None:
-    dialog = win.show_login()
-    dialog.user_edit.setText(user)
-    dialog.password_edit.setText(password)
-    qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
+    submit_login(qtbot, win, user, password, wait=False)
 
 
 def test_right_password_opens_the_window_for_that_role(qtbot, window) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -78,3 +82,31 @@ def all_visible_text(include_hidden: bool = True) -> str:
             continue
         chunks += widget_texts(widget)
     return "\n".join(chunks)
+
+
+@contextmanager
+def main_window(qtbot, path: Path, *, size: tuple[int, int] | None = (1180, 760)) -> Iterator:  # noqa: ANN001
+    """The main window on the register at ``path`` as it opens (locked), closed afterwards."""
+    from ui.main_window import MainWindow
+    from ui.operations import OperationRunner
+
+    win = MainWindow(path, OperationRunner())
+    qtbot.addWidget(win)
+    if size is not None:
+        win.resize(*size)
+    win.show()
+    try:
+        yield win
+    finally:
+        if win.reg is not None:
+            win.reg.close()
+
+
+def submit_login(qtbot, win, user: str, password: str, *, wait: bool = True) -> None:  # noqa: ANN001
+    """Type a user name and password into the login dialog and press Enter, as a person does."""
+    dialog = win.show_login()
+    dialog.user_edit.setText(user)
+    dialog.password_edit.setText(password)
+    qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
+    if wait:
+        qtbot.waitUntil(lambda: win.reg is not None, timeout=10_000)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -44,6 +44,7 @@ from ui.i18n import tr
 from ui.operations import OperationCancelled
 from ui.pages.base import Page
 from ui.widgets import ERROR_STYLE, error_box, heading
+from ui.work_models import Col, RowsModel
 
 if TYPE_CHECKING:
     from exports.returns.prepare import PreparedReturn
@@ -52,7 +53,6 @@ if TYPE_CHECKING:
     from tipdesk.vault.register import Register
     from ui.operations import OperationHandle, OperationRunner
 
-Index = QModelIndex | QPersistentModelIndex
 QUARTERS_OFFERED = 20  # five years of quarters
 YEARS_OFFERED = 10
 OK_STYLE = "color: #1b5e20;"  # dark green
@@ -73,62 +73,23 @@ def describe_period(period: Period) -> str:
         code=period.code, start=period.start.isoformat(), end=period.end.isoformat())
 
 
-class PreparedReturnsModel(QAbstractTableModel):
+def prepared_returns_model(parent: QWidget | None = None) -> RowsModel:
     """Returns prepared from this register, newest first (a few hundred rows at most: held whole)."""
 
-    COLUMNS = ("at", "username", "period", "kind", "lines", "file", "folder")
+    def where(r: ExportRecord) -> str:
+        return str(Path(r.folder) / r.file)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[ExportRecord] = []
-
-    def headers(self) -> list[str]:
-        return [tr("Returns", "Saved"), tr("Returns", "By"), tr("Returns", "Period"), tr("Returns", "Kind"),
-                tr("Returns", "Cases"), tr("Returns", "File"), tr("Returns", "Folder")]
-
-    def set_records(self, records: list[ExportRecord]) -> None:
-        self.beginResetModel()
-        self._rows = list(records)
-        self.endResetModel()
-
-    def record_at(self, row: int) -> ExportRecord | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt API)
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        r = self._rows[index.row()]
-        column = self.COLUMNS[index.column()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            if column == "at":
-                return r.at.astimezone().strftime("%Y-%m-%d %H:%M")
-            if column == "kind":
-                return tr("Returns", "publication copy") if r.suppressed else tr("Returns", "full return")
-            if column == "lines":
-                return "" if r.suppressed else f"{r.line_count:,}"
-            return str(getattr(r, {"username": "username", "period": "period", "file": "file",
-                                   "folder": "folder"}[column]))
-        if role == Qt.ItemDataRole.ToolTipRole and column in ("file", "folder"):
-            return str(Path(r.folder) / r.file)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == "lines":
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.COLUMNS):
-            return self.headers()[section]
-        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._rows):
-            return str(section + 1)
-        return None
+    cols: list[Col] = [
+        Col(tr("Returns", "Saved"), lambda r: r.at.astimezone().strftime("%Y-%m-%d %H:%M")),
+        Col(tr("Returns", "By"), lambda r: r.username),
+        Col(tr("Returns", "Period"), lambda r: r.period),
+        Col(tr("Returns", "Kind"), lambda r: tr("Returns", "publication copy") if r.suppressed
+            else tr("Returns", "full return")),
+        Col(tr("Returns", "Cases"), lambda r: "" if r.suppressed else f"{r.line_count:,}", align_right=True),
+        Col(tr("Returns", "File"), lambda r: r.file, tooltip=where),
+        Col(tr("Returns", "Folder"), lambda r: str(r.folder), tooltip=where),
+    ]
+    return RowsModel(cols, parent)
 
 
 class ReturnsPage(Page):
@@ -239,7 +200,7 @@ class ReturnsPage(Page):
 
         history_box = QGroupBox(tr("Returns", "Returns prepared before"), self)
         hcol = QVBoxLayout(history_box)
-        self.history_model = PreparedReturnsModel(self)
+        self.history_model = prepared_returns_model(self)
         self.history = QTableView(history_box)
         self.history.setObjectName("preparedReturns")
         self.history.setModel(self.history_model)
@@ -525,7 +486,7 @@ class ReturnsPage(Page):
                         lambda exc: error_box(self, exc))
 
     def _history_loaded(self, records: list) -> None:
-        self.history_model.set_records(records)
+        self.history_model.set_rows(records)
         self.history.resizeColumnsToContents()
         self.history.setVisible(bool(records))
         self.history_empty.setVisible(not records)
