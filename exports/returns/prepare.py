@@ -80,6 +80,25 @@ def _unique_in_order(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
+def raw_sql(session: Session) -> Callable[..., list[tuple]]:
+    """Run a statement on the session's own sqlcipher3 connection (same transaction), rows back.
+
+    Counting 100,000 cases through the ORM's per-value type processing (dates, JSON lists)
+    would cost more than everything else: the returns and the dashboard read plain tuples.
+    """
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+
+    def sql(statement: str, params: tuple = ()) -> list[tuple]:
+        cursor = raw.cursor()
+        try:
+            return cursor.execute(statement, params).fetchall()
+        finally:
+            cursor.close()
+
+    return sql
+
+
 def compute_return(
     session: Session,
     period: Period,
@@ -105,15 +124,7 @@ def compute_return(
     # Raw SQL with ISO date strings: on 100,000 cases the ORM's per-value type processing
     # (dates, JSON lists) would cost more than everything else; values are converted here only
     # for the cases that end up in the return.
-    raw = session.connection().connection.dbapi_connection
-    assert raw is not None
-
-    def sql(statement: str, params: tuple = ()) -> list[tuple]:
-        cursor = raw.cursor()
-        try:
-            return cursor.execute(statement, params).fetchall()
-        finally:
-            cursor.close()
+    sql = raw_sql(session)
 
     report(2, "Finding the cases in scope")
     # A superset of the cases in scope, found in SQL (registered in the period; open on the eve
