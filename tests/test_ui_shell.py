@@ -127,6 +127,19 @@ def open_admin_users(qtbot, window) -> None:
     qtbot.waitUntil(lambda: page.users_model.rowCount() == 3, timeout=5000)
 
 
+def test_the_login_appears_before_the_register_code_loads() -> None:
+    """Start-up shows the login first: the database layer (SQLAlchemy, the register's model,
+    ~0.6 s of imports) loads while the person types, not before the dialog can be painted."""
+    import subprocess
+    import sys
+
+    code = ("import sys, ui.main_window, ui.login; "
+            "loaded = sorted(m for m in ('sqlalchemy', 'models', 'alembic') if m in sys.modules); "
+            "print(','.join(loaded))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
 def test_lock_by_timer_clears_every_view_and_locks_the_register(qtbot, window, closed_register) -> None:
     sign_in(qtbot, window, "admin", ADMIN_PASSWORD)
     qtbot.waitUntil(lambda: window.reg is not None, timeout=10_000)

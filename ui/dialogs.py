@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models import ROLE_LABELS, ROLES
 from ui.i18n import tr
 from ui.widgets import ERROR_STYLE, FieldRow, add_row
 
@@ -26,6 +25,8 @@ def password_edit(parent: QWidget) -> QLineEdit:
 
 def role_combo(parent: QWidget, current: str = "caseworker") -> QComboBox:
     combo = QComboBox(parent)
+    from models import ROLE_LABELS, ROLES  # the register's model loads after the login shows
+
     for role in ROLES:
         combo.addItem(tr("Roles", ROLE_LABELS[role]), role)
     combo.setCurrentIndex(max(0, combo.findData(current)))
