@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 from sqlalchemy import select
 
@@ -163,10 +164,40 @@ def test_input_keeps_the_window_unlocked(qtbot, window) -> None:
     sign_in(qtbot, window, "admin", ADMIN_PASSWORD)
     qtbot.waitUntil(lambda: window.reg is not None, timeout=10_000)
     window.inactivity.set_timeout(0.8)
+    # Input as the windowing system delivers it: to the window, which hands it to the widget.
+    window.activateWindow()
+    window.nav.setFocus()
     for _ in range(8):
         qtbot.wait(200)
-        qtbot.keyClick(window.nav, Qt.Key.Key_Down)
+        QTest.keyClick(window.windowHandle(), Qt.Key.Key_Down)
     assert window.reg is not None
+
+
+def test_input_in_a_dialog_keeps_the_window_unlocked_and_idleness_still_locks(qtbot, window) -> None:
+    """A person working in a dialog (here: moving the mouse and typing in one) is not idle;
+    once they stop, the lock comes as set — the dialog does not keep the register open."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QDialog, QLineEdit, QVBoxLayout
+
+    sign_in(qtbot, window, "admin", ADMIN_PASSWORD)
+    qtbot.waitUntil(lambda: window.reg is not None, timeout=10_000)
+    dialog = QDialog(window)
+    edit = QLineEdit(dialog)
+    QVBoxLayout(dialog).addWidget(edit)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    edit.setFocus()
+    window.inactivity.set_timeout(0.8)
+    for i in range(10):
+        qtbot.wait(150)
+        if i % 2:
+            QTest.mouseMove(dialog.windowHandle(), QPoint(10 + i, 10 + i))
+        else:
+            QTest.keyClick(dialog.windowHandle(), Qt.Key.Key_A)
+    assert window.reg is not None and edit.text() == "aaaaa"  # the keys reached the field
+    with qtbot.waitSignal(window.locked, timeout=5000):
+        pass  # no more input: locked within the timeout
+    assert window.reg is None
 
 
 def test_ctrl_l_locks_and_the_same_user_unlocks(qtbot, window, closed_register) -> None:

@@ -1,8 +1,14 @@
 """When to lock: the inactivity timer (KeePassXC's ``InactivityTimer``) and the OS screen lock.
 
-The timer is an app-wide event filter that only notes the time of the last keyboard or mouse
-input (cheap enough for every mouse move); a ticking ``QTimer`` compares that with the timeout,
-updates the countdown and fires ``timed_out`` once.
+The timer watches input where it enters the application: an event filter on each top-level
+``QWindow`` (the main window, every dialog, menu and pop-up), which receives every key press or
+release, click, wheel turn, touch and mouse move from the windowing system before Qt hands it on
+to a widget. It only notes the time. An application-wide filter would see the same input, but
+also every paint, layout, timer and widget-to-widget event — thousands for one redraw of the
+dashboard, each a call into Python — so it is not used. New top-level windows are picked up when
+they get the focus, and on every tick of the countdown (once a second), long before any lock
+timeout could matter. A ticking ``QTimer`` compares the last input with the timeout, updates the
+countdown and fires ``timed_out`` once.
 
 The screen lock is watched where the platform can tell, best effort: on Linux the
 freedesktop/GNOME/KDE screen savers' ``ActiveChanged`` D-Bus signals and logind's session
@@ -26,6 +32,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
+from PySide6.QtGui import QGuiApplication, QWindow
 
 log = logging.getLogger(__name__)
 
@@ -70,15 +77,16 @@ class InactivityTimer(QObject):
         self.touch()
 
     def start(self) -> None:
-        """Begin watching input (installs the app-wide event filter)."""
+        """Begin watching input (an event filter on every top-level window, new ones too)."""
         if self._active:
             return
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
         if self._inputs is None:
             self._inputs = _input_events()
         self._active = True
+        app = QCoreApplication.instance()
+        if isinstance(app, QGuiApplication):
+            app.focusWindowChanged.connect(self._watch_window)
+        self._watch_windows()
         self.touch()
         self._tick.start()
 
@@ -86,10 +94,25 @@ class InactivityTimer(QObject):
         if not self._active:
             return
         app = QCoreApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
+        if isinstance(app, QGuiApplication):
+            app.focusWindowChanged.disconnect(self._watch_window)
+            for window in QGuiApplication.topLevelWindows():
+                window.removeEventFilter(self)
         self._active = False
         self._tick.stop()
+
+    def _watch_windows(self) -> None:
+        """Filter every top-level window (a few: cheap every second). Installing the filter on a
+        window that has it already only moves it to the front: Qt keeps one, and drops it with
+        the window — tipdesk holds no reference to any window."""
+        if isinstance(QCoreApplication.instance(), QGuiApplication):
+            for window in QGuiApplication.topLevelWindows():
+                window.installEventFilter(self)
+
+    @Slot(QWindow)
+    def _watch_window(self, window: QWindow | None) -> None:
+        if window is not None and self._active:
+            window.installEventFilter(self)
 
     @property
     def active(self) -> bool:
@@ -109,6 +132,7 @@ class InactivityTimer(QObject):
 
     @Slot()
     def _on_tick(self) -> None:
+        self._watch_windows()
         left = self.remaining()
         self.remaining_changed.emit(int(left + 0.999))
         if left <= 0 and self._active:
