@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QPointF, Qt, Signal
-from PySide6.QtGui import QPainter, QPalette, QStaticText
+from PySide6.QtGui import QColor, QPainter, QPalette, QStaticText
 from PySide6.QtWidgets import (
     QApplication,
     QStyle,
@@ -85,34 +85,52 @@ class FastTextDelegate(QStyledItemDelegate):
     MARGIN = 4
     MAX_CACHED = 2_000  # laid-out texts kept: a few screens of every column (few objects for the collector)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, text_at: Callable[[int, int], str] | None = None) -> None:
         super().__init__(parent)
-        self._laid_out: dict[tuple[str, int], tuple[QStaticText, float]] = {}
+        # Least recently painted first: the texts every screen repeats (sexes, statuses, age
+        # groups) stay laid out while a fast scroll brings thousands of new case numbers.
+        self._laid_out: OrderedDict[tuple[str, int], tuple[QStaticText, float]] = OrderedDict()
+        # The model's text of a cell, called directly: no trip through C++ and a QVariant.
+        self._text_at = text_at
+        self._pens: dict[tuple[int, bool, bool], QColor] = {}  # (palette, selected, active) → colour
+
+    def _pen(self, palette: QPalette, selected: bool, active: bool) -> QColor:
+        key = (palette.cacheKey(), selected, active)
+        colour = self._pens.get(key)
+        if colour is None:
+            if len(self._pens) > 16:
+                self._pens.clear()
+            group = QPalette.ColorGroup.Active if active else QPalette.ColorGroup.Inactive
+            role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+            colour = self._pens[key] = QColor(palette.color(group, role))
+        return colour
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         rect = option.rect
         state = option.state.value  # plain ints: Python's enum flags are slow in a paint loop
         palette = option.palette
         active = bool(state & _ACTIVE)
-        if state & _SELECTED:
+        selected = bool(state & _SELECTED)
+        if selected:
             group = QPalette.ColorGroup.Active if active else QPalette.ColorGroup.Inactive
             painter.fillRect(rect, palette.brush(group, QPalette.ColorRole.Highlight))
-            painter.setPen(palette.color(group, QPalette.ColorRole.HighlightedText))
-        else:
-            painter.setPen(palette.color(QPalette.ColorGroup.Active if active else QPalette.ColorGroup.Inactive,
-                                         QPalette.ColorRole.Text))
-        text = index.data()
+        painter.setPen(self._pen(palette, selected, active))
+        text = self._text_at(index.row(), index.column()) if self._text_at is not None else index.data()
         if text:
             width = rect.width() - 2 * self.MARGIN
             key = (text, width)
-            laid_out = self._laid_out.get(key)
+            cache = self._laid_out
+            laid_out = cache.get(key)
             if laid_out is None:
-                if len(self._laid_out) >= self.MAX_CACHED:
-                    self._laid_out.clear()
+                if len(cache) >= self.MAX_CACHED:
+                    for _ in range(self.MAX_CACHED // 4):
+                        cache.popitem(last=False)
                 static = QStaticText(option.fontMetrics.elidedText(text, Qt.TextElideMode.ElideRight, width))
                 static.setTextFormat(Qt.TextFormat.PlainText)
                 static.prepare(painter.transform(), option.font)
-                laid_out = self._laid_out[key] = (static, (rect.height() - static.size().height()) / 2)
+                laid_out = cache[key] = (static, (rect.height() - static.size().height()) / 2)
+            else:
+                cache.move_to_end(key)
             static, dy = laid_out
             painter.drawStaticText(QPointF(rect.x() + self.MARGIN, rect.y() + dy), static)
         if state & _HAS_FOCUS:
@@ -293,16 +311,21 @@ class CaseTableModel(QAbstractTableModel):
             return None
         if not 0 <= index.row() < self._count or not 0 <= index.column() < len(self.columns):
             return None
-        row = self.summary_at(index.row())
-        if row is None:
-            if role == Qt.ItemDataRole.ToolTipRole:
+        if role == Qt.ItemDataRole.ToolTipRole:  # the exploitation column's text may be cut short
+            if self.columns[index.column()].key != "exploitation" or self.summary_at(index.row()) is None:
                 return None
+        return self.display_text(index.row(), index.column())
+
+    def display_text(self, row: int, column: int) -> str:
+        """What ``data(index, DisplayRole)`` says, for the list's delegate to call directly."""
+        if not 0 <= row < self._count or not 0 <= column < len(self.columns):
+            return ""
+        summary = self.summary_at(row)
+        if summary is None:
             if not self._ids_known:
-                return "…" if index.column() == 0 else ""
-            return tr("CaseList", "(no longer in the register)") if index.column() == 0 else ""
-        if role == Qt.ItemDataRole.ToolTipRole and self.columns[index.column()].key != "exploitation":
-            return None
-        return self._row_texts(row)[index.column()]
+                return "…" if column == 0 else ""
+            return tr("CaseList", "(no longer in the register)") if column == 0 else ""
+        return self._row_texts(summary)[column]
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:

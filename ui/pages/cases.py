@@ -210,7 +210,7 @@ class CasesPage(Page):
         self.view = QTableView(page)
         self.view.setObjectName("caseList")
         self.view.setModel(self.model)
-        self.view.setItemDelegate(FastTextDelegate(self.view))
+        self.view.setItemDelegate(FastTextDelegate(self.view, self.model.display_text))
         self.view.setAccessibleName(tr("Cases", "Cases"))
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
