@@ -47,6 +47,7 @@ from exports.returns.prepare import (
     Activity,
     build_line_row,
     json_list,
+    raw_sql,
     read_facilities,
     read_stays,
 )
@@ -140,20 +141,6 @@ def trend_quarters(period: Period, today: dt.date, count: int = TREND_QUARTERS) 
     return [counted_period(q, today) for q in reversed(quarters)]
 
 
-def _raw(session: Session) -> Callable[..., list[tuple]]:
-    raw = session.connection().connection.dbapi_connection
-    assert raw is not None
-
-    def sql(statement: str, params: tuple = ()) -> list[tuple]:
-        cursor = raw.cursor()
-        try:
-            return cursor.execute(statement, params).fetchall()
-        finally:
-            cursor.close()
-
-    return sql
-
-
 def _no_person_key(_consent: bool, _pid: int, _birth: dt.date | None) -> str:
     return ""  # the dashboard never reads names
 
@@ -207,7 +194,7 @@ def people(session: Session, period: Period, today: dt.date, cancel: CancelCheck
 
 
 def _people(session: Session, period: Period, cancel: CancelCheck | None) -> PeopleFigures:
-    sql = _raw(session)
+    sql = raw_sql(session)
     s_text, e_text = period.start.isoformat(), period.end.isoformat()
     cases, statuses, case_statuses = _registered(sql, s_text, e_text)
     _check(cancel)
@@ -310,7 +297,7 @@ def occupied_on(stays: Iterable[StayRow], days: Sequence[dt.date]) -> list[int]:
 
 def followups(session: Session, period: Period, today: dt.date, cancel: CancelCheck | None = None) -> FollowUpFigures:
     """Follow-ups due, done and overdue of the cases in scope (the return's LineList columns)."""
-    return _followups(_raw(session), period, cancel)
+    return _followups(raw_sql(session), period, cancel)
 
 
 # The victims identified in one quarter, by their forms of exploitation: cases registered in it
@@ -346,7 +333,7 @@ def trends(session: Session, period: Period, today: dt.date, cancel: CancelCheck
     ``Stays`` rows.
     """
     quarters = trend_quarters(period, today)
-    sql = _raw(session)
+    sql = raw_sql(session)
     victim_statuses = sorted(spec.VICTIM_STATUSES)
     query = TREND_VICTIMS_SQL.format(victims=", ".join(f"?{3 + i}" for i in range(len(victim_statuses))))
     in_shelter_at_end = [sql(IN_SHELTER_SQL, (q.end.isoformat(),))[0][0] for q, _provisional in quarters]

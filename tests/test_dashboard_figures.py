@@ -201,7 +201,7 @@ def test_the_sql_follow_up_verdicts_are_the_returns_rules(filled) -> None:
     query = (f"WITH f(due_date, done_date, cancelled_on, status) AS (VALUES {values}) "
              f"SELECT {dashboard.VERDICT_COLUMNS_SQL} FROM f")
     with filled.read() as s:
-        sql = dashboard._raw(s)
+        sql = dashboard.raw_sql(s)
         # ?1 and ?2 are the period's ends; the combinations' values follow them, numbered
         numbered = query
         n = 3
