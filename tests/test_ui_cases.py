@@ -332,6 +332,38 @@ def test_rows_are_fetched_a_page_at_a_time(created) -> None:
     assert fetched == [PAGE_SIZE, PAGE_SIZE]
 
 
+def test_rows_read_in_the_background_show_dots_until_they_arrive(reg) -> None:
+    """The window's list never reads the register while painting: an unread row shows "…",
+    the newest screen asked for is read first, and rows that arrive for a list that changed
+    meanwhile are dropped."""
+    from tipdesk.services import search as search_service
+    from ui.case_table import PAGE_SIZE, CaseTableModel
+
+    made = [add_case(reg, given_names=f"Person{i}", family_names="Background",
+                     registered=dt.date(2025, 1, 1) + dt.timedelta(days=i)) for i in range(3 * PAGE_SIZE)]
+    ids = [c.id for c in made]
+    model = CaseTableModel(lambda _ids: pytest.fail("read while painting"), True)
+    model.read_in_background = True
+    asked: list[int] = []
+    model.pages_needed.connect(lambda: asked.append(1))
+    model.set_ids(ids)
+    assert model.data(model.index(PAGE_SIZE + 3, 0)) == "…" and asked == [1]
+    assert model.data(model.index(2 * PAGE_SIZE + 3, 0)) == "…"  # the user dragged on
+    first, wanted = model.next_wanted()
+    assert first == 2 and wanted == ids[2 * PAGE_SIZE:3 * PAGE_SIZE]  # the newest screen first
+    assert model.next_wanted() is None  # the screen left behind is not read
+    changed: list[int] = []
+    model.dataChanged.connect(lambda top, _bottom: changed.append(top.row()))
+    model.attach_pages(first, wanted, search_service.summaries(reg, wanted), 1.0)
+    assert changed == [2 * PAGE_SIZE]
+    assert model.data(model.index(2 * PAGE_SIZE + 3, 0)) == made[2 * PAGE_SIZE + 3].case_number
+    assert model.data(model.index(2 * PAGE_SIZE + 3, 1)) == "Background, Person103"
+    # A list replaced while its rows were being read: the late rows are not shown in it.
+    model.set_ids(list(reversed(ids)))
+    model.attach_pages(first, wanted, search_service.summaries(reg, wanted), 1.0)
+    assert model.data(model.index(2 * PAGE_SIZE + 3, 0)) == "…"
+
+
 def test_a_screenful_late_in_a_page_reads_the_next_page_in_the_same_query(created) -> None:
     from ui.case_table import PAGE_SIZE, SCREEN_ROWS, CaseTableModel
 

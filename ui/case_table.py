@@ -150,6 +150,7 @@ _HAS_FOCUS = QStyle.StateFlag.State_HasFocus.value
 
 class CaseTableModel(QAbstractTableModel):
     ids_needed = Signal()  # a row past the first page was asked for before the ids are known
+    pages_needed = Signal()  # background reading: rows on screen whose page is not read yet
 
     """Case ids in display order; rows fetched lazily by page.
 
@@ -171,6 +172,11 @@ class CaseTableModel(QAbstractTableModel):
         self._pages: OrderedDict[int, list[CaseSummary]] = OrderedDict()
         self._texts: dict[int, list[str]] = {}  # case id → display text per column (made once)
         self.fetch_times_ms: list[float] = []  # per page fetch (the benchmark reads them)
+        # Background reading (``read_in_background``): a page not read yet shows "…" while a
+        # worker reads it, so that painting never waits for the register. Wanted pages in the
+        # order asked for; the newest is read first (during a fast drag, earlier screens are gone).
+        self.read_in_background = False
+        self._wanted: OrderedDict[int, int] = OrderedDict()  # first page → how many pages
 
     # --- contents --------------------------------------------------------------------------------
 
@@ -181,6 +187,7 @@ class CaseTableModel(QAbstractTableModel):
         self._ids_known = True
         self._pages.clear()
         self._texts.clear()
+        self._wanted.clear()
         self.endResetModel()
 
     def set_first_page(self, rows: Sequence[CaseSummary], total: int) -> None:
@@ -192,6 +199,7 @@ class CaseTableModel(QAbstractTableModel):
         self._ids_asked = False
         self._pages.clear()
         self._texts.clear()
+        self._wanted.clear()
         for n in range(0, len(rows), PAGE_SIZE):
             self._pages[n // PAGE_SIZE] = list(rows[n:n + PAGE_SIZE])
         self.endResetModel()
@@ -236,11 +244,40 @@ class CaseTableModel(QAbstractTableModel):
             # A screenful that begins late in a page runs into the next one: read both at once.
             late = row - page_no * PAGE_SIZE > PAGE_SIZE - SCREEN_ROWS
             next_missing = late and page_no + 1 not in self._pages and (page_no + 1) * PAGE_SIZE < self._count
-            page = self._load_pages(page_no, 2 if next_missing else 1)
+            count = 2 if next_missing else 1
+            if self.read_in_background:
+                if page_no not in self._wanted and self._wanted.get(page_no - 1) != 2:  # not asked yet
+                    self._wanted[page_no] = count
+                    if len(self._wanted) == 1:
+                        self.pages_needed.emit()
+                return None  # shown as "…" for the moment the worker takes
+            page = self._load_pages(page_no, count)
         else:
             self._pages.move_to_end(page_no)
         offset = row - page_no * PAGE_SIZE
         return page[offset] if offset < len(page) else None
+
+    def next_wanted(self) -> tuple[int, list[int]] | None:
+        """Background reading: the newest wanted page run (first page, its ids), or None.
+
+        Runs wanted earlier are dropped: they were on screens a fast drag has left behind (if
+        one is still visible, painting it asks again)."""
+        while self._wanted:
+            first, count = self._wanted.popitem(last=True)
+            self._wanted.clear()
+            if first not in self._pages:
+                return first, self._ids[first * PAGE_SIZE:(first + count) * PAGE_SIZE]
+        return None
+
+    def attach_pages(self, first: int, ids: Sequence[int], rows: Sequence[CaseSummary],
+                     fetch_ms: float) -> None:
+        """Rows read in the background for the pages from ``first`` (ids as asked for)."""
+        if list(ids) != self._ids[first * PAGE_SIZE:first * PAGE_SIZE + len(ids)]:
+            return  # the list changed meanwhile: painting asks again
+        self.fetch_times_ms.append(fetch_ms)
+        self._store_pages(first, ids, rows)
+        last = min(self._count, first * PAGE_SIZE + len(ids)) - 1
+        self.dataChanged.emit(self.index(first * PAGE_SIZE, 0), self.index(last, len(self.columns) - 1))
 
     def _load_pages(self, first: int, count: int) -> list[CaseSummary]:
         """Read ``count`` pages from page ``first`` in one query; returns the first of them."""
@@ -248,6 +285,10 @@ class CaseTableModel(QAbstractTableModel):
         start = time.perf_counter()
         rows = self._fetch(ids)
         self.fetch_times_ms.append((time.perf_counter() - start) * 1000)
+        return self._store_pages(first, ids, rows)
+
+    def _store_pages(self, first: int, ids: Sequence[int], rows: Sequence[CaseSummary]) -> list[CaseSummary]:
+        count = (len(ids) + PAGE_SIZE - 1) // PAGE_SIZE
         by_id = {r.id: r for r in rows}
         # A case that vanished under the list keeps its position (None) rather than shift the rest.
         found = [by_id.get(i) for i in ids]
@@ -322,7 +363,7 @@ class CaseTableModel(QAbstractTableModel):
             return ""
         summary = self.summary_at(row)
         if summary is None:
-            if not self._ids_known:
+            if not self._ids_known or (self.read_in_background and row // PAGE_SIZE not in self._pages):
                 return "…" if column == 0 else ""
             return tr("CaseList", "(no longer in the register)") if column == 0 else ""
         return self._row_texts(summary)[column]

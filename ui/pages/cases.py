@@ -207,6 +207,11 @@ class CasesPage(Page):
         col.addWidget(self.count_label)
         self.model = CaseTableModel(lambda ids: self._search.summaries(self.reg, ids), self.names_visible, self)
         self.model.ids_needed.connect(self._ids_needed, Qt.ConnectionType.QueuedConnection)
+        # Rows past the opening page are read on a worker: painting a screenful never waits for
+        # the register (a page shows "…" for the few milliseconds the read takes).
+        self.model.read_in_background = True
+        self.model.pages_needed.connect(self._read_pages, Qt.ConnectionType.QueuedConnection)
+        self._reading_pages = False
         self.view = QTableView(page)
         self.view.setObjectName("caseList")
         self.view.setModel(self.model)
@@ -376,6 +381,35 @@ class CasesPage(Page):
 
         self.runner.run(lambda _p: search.case_ids(reg, flt, sort=sort, descending=desc), got,
                         lambda exc: None)
+
+    @Slot()
+    def _read_pages(self) -> None:
+        """Read the newest page run the list is waiting for, one read at a time."""
+        if self._reading_pages or self.reg is None:
+            return
+        wanted = self.model.next_wanted()
+        if wanted is None:
+            return
+        first, ids = wanted
+        token, reg, search = self._list_token, self.reg, self._search
+        self._reading_pages = True
+
+        def read(_p):  # noqa: ANN001, ANN202
+            start = time.perf_counter()
+            rows = search.summaries(reg, ids)
+            return rows, (time.perf_counter() - start) * 1000
+
+        def done(result) -> None:  # noqa: ANN001
+            self._reading_pages = False
+            if token == self._list_token:
+                rows, ms = result
+                self.model.attach_pages(first, ids, rows, ms)
+            self._read_pages()  # what the list asked for meanwhile
+
+        def failed(_exc: BaseException) -> None:
+            self._reading_pages = False
+
+        self.runner.run(read, done, failed)
 
     def _list_failed(self, exc: BaseException) -> None:
         self._busy = False
