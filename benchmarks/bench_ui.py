@@ -28,8 +28,12 @@ pause included); five words typed letter by letter, every letter counted (a sear
 first letter: the list shows the opening page of the matches and their number). *Open a case*: from the request (an audited
 read of the case with everything attached) until the editor has painted; an empty editor is
 built ahead of time while the window is idle, so each open waits until the page is idle. *Scrolling*: the
-scroll bar dragged from top to bottom, 40 screens per step, each step repainted; rows are
-fetched 50 at a time by id and painted by a delegate that asks the model for one role per cell;
+scroll bar dragged from top to bottom, 40 screens per step, each step repainted; rows not read
+yet show "…" while a worker reads them (50 at a time by id), then the rows are painted — the
+step counts as done only when the screen shows its rows. *Slowest frame* is the longest stretch
+of work on the GUI thread during the whole scroll (the drag's repaints and the repaints of rows
+that arrived), seen as the longest gap of a timer ticking every millisecond; rows are painted
+by a delegate that takes each cell's text straight from the model;
 after sign-in the session's long-lived objects are left out of the garbage collector's full
 sweeps (one such sweep took 80 ms: a dropped frame). A list first shows its opening page and length; the ids of
 all its rows are read once, when someone scrolls past that page. Offscreen Qt (`QT_QPA_PLATFORM=offscreen`).
@@ -148,7 +152,7 @@ def _pump_until(condition, timeout_s: float = 60.0) -> None:  # noqa: ANN001
 def case_figures(path: Path, runs: int) -> dict[str, float]:
     """Login → list painted, keystroke → list updated, open a case, scrolling (one window)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QEvent, QObject, Qt
+    from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
@@ -253,10 +257,36 @@ def case_figures(path: Path, runs: int) -> dict[str, float]:
     bar.setValue(bar.pageStep() * 3)  # past the first page: the list's ids are fetched once
     view.viewport().repaint()
     _pump_until(lambda: page.model.ids_known)
-    frames, cpu = [], []
+    frames, cpu, filled = [], [], []
     bar.setValue(0)
+    _pump_until(lambda: not window.runner.busy)
     step = max(1, bar.pageStep())
     value = 0
+    # Every stretch of GUI-thread work is a frame: the drag's own repaint (rows not read yet show
+    # "…"), and, once the worker has read them, the repaint that shows the rows. A timer ticking
+    # every millisecond on the GUI thread sees each stretch as a gap between two ticks.
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(1)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+
+    def wait_until(condition) -> None:  # noqa: ANN001
+        """Run the event loop (blocking between events, as a window does) until ``condition``."""
+        loop = QEventLoop()
+        poll = QTimer()
+        poll.setInterval(1)
+        poll.timeout.connect(lambda: loop.quit() if condition() else None)
+        poll.start()
+        if not condition():
+            loop.exec()
+        poll.stop()
+
+    # The window left alone for a moment first: the work it does when idle (an empty editor
+    # built ahead of time, the badges) is not part of scrolling.
+    idle_until = time.perf_counter() + 1.0
+    wait_until(lambda: time.perf_counter() >= idle_until and not window.runner.busy)
+    began = time.perf_counter()
     while value < bar.maximum():
         value = min(bar.maximum(), value + step * 40)  # 40 screens per frame: a fast drag
         start, started_cpu = time.perf_counter(), time.process_time()
@@ -264,9 +294,18 @@ def case_figures(path: Path, runs: int) -> dict[str, float]:
         view.viewport().repaint()
         frames.append((time.perf_counter() - start) * 1000)
         cpu.append((time.process_time() - started_cpu) * 1000)
-    out["frame_max"] = max(frames)
+        top = view.rowAt(0)
+        wait_until(lambda: page.model.display_text(top, 0) != "…" and not window.runner.busy)
+        QApplication.processEvents()  # the repaint the arrived rows asked for
+        filled.append((time.perf_counter() - start) * 1000)
+    timer.stop()
+    during = [t for t in ticks if t >= began] + [time.perf_counter()]
+    gaps = [(b - a) * 1000 for a, b in zip(during, during[1:])]
+    out["frame_max"] = max(max(gaps), max(frames))
     out["frame_median"] = statistics.median(frames)
     out["frame_cpu_max"] = max(cpu)
+    out["filled_median"] = statistics.median(filled)
+    out["filled_max"] = max(filled)
     fetches = page.model.fetch_times_ms or [0.0]
     out["fetch_max"] = max(fetches)
     out["fetch_median"] = statistics.median(fetches)
@@ -299,8 +338,10 @@ def run(ctx: Context) -> list[Figure]:
     figures.append(Figure("open a case in the editor (painted), median", c["open"], "ms", "≤ 150 ms",
                           c["open"] <= 150, "audited view included"))
     figures.append(Figure("scrolling end to end: slowest frame", c["frame_max"], "ms", "≤ 50 ms",
-                          c["frame_max"] <= 50, f"median frame {c['frame_median']:.1f} ms; slowest "
-                          f"frame's CPU {c['frame_cpu_max']:.0f} ms"))
+                          c["frame_max"] <= 50, f"median drag frame {c['frame_median']:.1f} ms; slowest "
+                          f"drag frame's CPU {c['frame_cpu_max']:.0f} ms"))
+    figures.append(Figure("… rows shown after each drag step, median", c["filled_median"], "ms", "", None,
+                          f"slowest {c['filled_max']:.0f} ms (read on a worker meanwhile: \"…\")"))
     figures.append(Figure("… page fetch (50 rows), slowest", c["fetch_max"], "ms", "≤ 50 ms",
                           c["fetch_max"] <= 50, f"median {c['fetch_median']:.1f} ms"))
     if load_before is not None:
