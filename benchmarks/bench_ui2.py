@@ -28,8 +28,8 @@ runner and painted; median of repeated opens. *Dashboard*: from choosing the yea
 period that has ended, so its figures are the return's) until all four sections — persons
 identified (T1–T4), shelter (T5 and occupancy), follow-ups, trends over eight quarters — are
 computed and drawn; the sections are counted in two lanes side by side on the operation runner's
-two threads (persons identified, then shelter; follow-ups, then trends — SQLite's work, which
-lets go of the interpreter), each chart drawn in its own turn of the event loop, nothing cached
+two threads (persons identified, shelter, then trends; follow-ups alone — mostly SQLite's work,
+which lets go of the interpreter), each chart drawn in its own turn of the event loop, nothing cached
 (each run starts afresh: no result is kept between runs).
 *Event-loop stall*: a timer on the GUI thread ticking every 5 ms while the dashboard counts; the
 figure is the longest time between two ticks, i.e. the longest the window could not respond to

@@ -3,10 +3,11 @@
 For a period P:
 
 - persons identified (by sex and age group, form of exploitation, citizenship, identifying
-  organisation) are T1–T4 of TIP-RETURN/1: the LineList rows of the cases registered in P,
-  built by ``prepare.build_line_row`` and tabled by ``tables.grid_tables`` — T1–T4 count only
-  cases identified in the period, so these rows give exactly the return's tables (the status in
-  force at P's end, the one entry ``build_line_row`` reads, is found in SQL);
+  organisation) are T1–T4 of TIP-RETURN/1, which count only the cases registered in P: counted
+  in SQL, grouped by what each table's cells depend on (``PEOPLE_SQL``), and tabled with the
+  return's own row rules into the ``tables.PersonCounts`` its ``grid_tables`` fills. When a
+  case holds a value the return refuses, the period is counted case by case instead with the
+  return's ``prepare.build_line_row``, which names the cases left out;
 - shelter figures are T5 from ``prepare.read_stays``/``read_facilities`` and
   ``tables.shelter_table``; occupancy over time is ``counting.occupied_at_end`` on single days
   (one sweep over the stays: ``occupied_on``);
@@ -195,6 +196,125 @@ def people(session: Session, period: Period, today: dt.date, cancel: CancelCheck
 
 def _people(session: Session, period: Period, cancel: CancelCheck | None) -> PeopleFigures:
     sql = raw_sql(session)
+    counts = people_in_sql(sql, period)
+    if counts is not None:
+        return PeopleFigures(counts.tables(), ())
+    _check(cancel)
+    # Some case holds a value the return refuses: count case by case, naming those cases.
+    return people_case_by_case(sql, period, cancel)
+
+
+# The persons identified in a period (registered from ?1 to ?2), one row each with what T1–T4 and
+# the return's checks read: the trafficking status in force at ?2 (``counting.entry_on``, by a
+# seek in ix_tse_case_date, as ``_registered``), the case status in force (``status_on``) and the
+# age at registration (``counting.age_at``: whole years from the birth date; else the estimate
+# plus the whole years since it was made; else the estimate; else unknown — ISO date text:
+# years by subtraction, one less when the month-day of registration comes before the other's).
+# Then per table the rows grouped by what its cells depend on, so that a few hundred rows reach
+# Python instead of one per case, and the counting is SQLite's (which lets go of the
+# interpreter: the window and the other sections run meanwhile).
+_YEARS_TO_REGISTRATION = ("(CAST(substr(c.registration_date, 1, 4) AS INTEGER) - CAST(substr({d}, 1, 4) AS INTEGER) "
+                          "- (substr(c.registration_date, 6, 5) < substr({d}, 6, 5)))")
+AGE_SQL = (f"CASE WHEN p.birth_date IS NOT NULL THEN {_YEARS_TO_REGISTRATION.format(d='p.birth_date')} "
+           "WHEN p.estimated_age IS NOT NULL AND p.age_estimated_on IS NOT NULL THEN p.estimated_age + "
+           f"{_YEARS_TO_REGISTRATION.format(d='p.age_estimated_on')} ELSE p.estimated_age END")
+_IN_FORCE = ("(SELECT e.id FROM {table} e WHERE e.case_id = c.id AND e.effective_date <= ?2 "
+             "ORDER BY e.effective_date DESC, e.id DESC LIMIT 1)")
+_PART = "SELECT '{kind}', {columns}, count(*) FROM person_row GROUP BY {columns}"
+_CHECK = "SELECT '{kind}', {column}, NULL, NULL, NULL, NULL, count(*) FROM person_row GROUP BY {column}"
+PEOPLE_SQL = f"""
+WITH identified AS MATERIALIZED (
+    SELECT t.status AS status, t.decided_by AS decided_by, p.gender AS gender, {AGE_SQL} AS age,
+           c.exploitation AS exploitation, p.citizenships AS citizenships, c.scope AS scope,
+           c.identified_by_org_id AS org_id, c.self_referral AS self_referral, c.labour_industry AS labour,
+           c.sex_exploitation AS sex_expl, c.methods_of_control AS control,
+           c.relationship_to_trafficker AS relationship, k.status AS case_status
+    FROM case_file c JOIN person p ON p.id = c.person_id
+    LEFT JOIN trafficking_status_entry t ON t.id = {_IN_FORCE.format(table='trafficking_status_entry')}
+    LEFT JOIN case_status_entry k ON k.id = {_IN_FORCE.format(table='case_status_entry')}
+    WHERE c.registration_date BETWEEN ?1 AND ?2
+), person_row AS MATERIALIZED (
+    SELECT *, CASE WHEN age IS NULL THEN 'unknown' WHEN age < 18 THEN '0-17' ELSE '18+' END AS age_group
+    FROM identified
+)
+{_PART.format(kind='status', columns='status, decided_by, gender, age_group, NULL')}
+UNION ALL {_PART.format(kind='exploitation', columns='status, exploitation, gender, age_group, NULL')}
+UNION ALL {_PART.format(kind='citizenship', columns='status, citizenships, gender, age_group, NULL')}
+UNION ALL {_PART.format(kind='scope', columns='status, scope, gender, age_group, NULL')}
+UNION ALL {_PART.format(kind='identifier', columns='status, org_id, gender, age_group, self_referral')}
+UNION ALL {_CHECK.format(kind='labour_industry', column='labour')}
+UNION ALL {_CHECK.format(kind='relationship_to_trafficker', column='relationship')}
+UNION ALL {_CHECK.format(kind='case_status', column="coalesce(case_status, 'Active')")}
+UNION ALL {_CHECK.format(kind='sex_exploitation', column='sex_expl')}
+UNION ALL {_CHECK.format(kind='methods_of_control', column='control')}
+UNION ALL SELECT 'age', min(age), max(age), NULL, NULL, NULL, count(*) FROM person_row
+"""
+
+
+_LIST_CHECKED = ("sex_exploitation", "methods_of_control")
+_VALUE_CHECKED = ("labour_industry", "relationship_to_trafficker", "case_status")
+
+
+def people_in_sql(sql, period: Period) -> tables.PersonCounts | None:  # noqa: ANN001
+    """T1–T4's counts from ``PEOPLE_SQL``'s groups; None when a case holds a value the return
+    refuses (``build_line_row``'s checks), which only the case-by-case count can name."""
+    org_types = dict(sql("SELECT id, org_type FROM organisation"))
+    counts = tables.PersonCounts()
+    victim, allowed = spec.VICTIM_STATUSES, spec.PICKLISTS
+    for kind, a, b, c, d, e, n in sql(PEOPLE_SQL, (period.start.isoformat(), period.end.isoformat())):
+        if kind == "age":  # the youngest and the oldest, when any age is known
+            if a is not None and not (0 <= a and b <= 150):
+                return None
+            continue
+        if kind in _LIST_CHECKED:
+            if not allowed[kind].issuperset(json_list(a)):
+                return None
+            continue
+        if kind in _VALUE_CHECKED:
+            if a and a not in allowed[kind]:
+                return None
+            continue
+        status, value, gender, age_group, extra = a, b, c, d, e
+        sex = counting.sex_of_gender(gender)
+        if kind == "status":
+            if status not in allowed["status"] or (value and value not in allowed["status_decided_by"]):
+                return None  # no status by the period end, or one the standard does not allow
+            counts.t1[(status, sex, age_group)] += n
+            counts.t1[(spec.TOTAL, sex, age_group)] += n
+            continue
+        if kind == "exploitation":
+            forms = json_list(value)
+            if not allowed["exploitation"].issuperset(forms):
+                return None
+            if status in victim:
+                for category in tables.t2_categories(forms):
+                    counts.t2[(category, sex, age_group)] += n
+                counts.t2[("Total victims", sex, age_group)] += n
+        elif kind == "citizenship":
+            countries = json_list(value)
+            if not allowed["citizenship"].issuperset(countries):
+                return None
+            if status in victim:
+                counts.t3[(tables.t3_row(countries), sex, age_group)] += n
+                counts.citizenships.update(countries[:1])
+        elif kind == "scope":
+            if value not in allowed["scope"]:
+                return None
+            if status in victim:
+                counts.t3[(tables.scope_row(value), sex, age_group)] += n
+        elif kind == "identifier":
+            ident = counting.identified_by(org_types.get(value) if value is not None else None, bool(extra))
+            if ident not in spec.IDENTIFIED_BY:
+                return None
+            if status in victim:
+                counts.t4[(ident, sex, age_group)] += n
+                if ident not in spec.T4_FIXED:
+                    counts.identifiers.add(ident)
+    return counts
+
+
+def people_case_by_case(sql, period: Period, cancel: CancelCheck | None) -> PeopleFigures:  # noqa: ANN001
+    """T1–T4 from each case's LineList row, as the return builds it (and the cases it would refuse)."""
     s_text, e_text = period.start.isoformat(), period.end.isoformat()
     cases, statuses, case_statuses = _registered(sql, s_text, e_text)
     _check(cancel)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from exports.returns import spec
 from exports.returns.spec import GRID_COLUMNS, GRID_INDEX, FacilityRow, LineRow, StayRow, Table
@@ -47,31 +48,55 @@ def t2_categories(exploitation: Iterable[str]) -> set[str]:
     return {_CATEGORY_OF_TYPE.get(t, vocab.OTHER_EXPLOITATION) for t in exploitation}
 
 
-def _scope_row(scope: str) -> str:
+def scope_row(scope: str) -> str:
     return scope if scope in ("Domestic", "Transnational") else "Scope unknown"
+
+
+def t3_row(citizenship: Sequence[str]) -> str:
+    """The T3 row of a victim: the first-listed citizenship, else Unknown."""
+    return citizenship[0] if citizenship else "Unknown"
+
+
+@dataclass
+class PersonCounts:
+    """The counts behind T1–T4, each a Counter of ``(row, sex, age group)``: persons identified
+    by status (T1), victims by UNODC category (T2), by citizenship and scope (T3) and by
+    identifying organisation (T4); with the values that get a row of their own in T3 and T4."""
+
+    t1: Counter = field(default_factory=Counter)
+    t2: Counter = field(default_factory=Counter)
+    t3: Counter = field(default_factory=Counter)
+    t4: Counter = field(default_factory=Counter)
+    citizenships: set[str] = field(default_factory=set)
+    identifiers: set[str] = field(default_factory=set)
+
+    def tables(self) -> dict[str, Table]:
+        return {
+            spec.T1: _Grid(self.t1).table(spec.T1, fixed=spec.T1_ROWS),
+            spec.T2: _Grid(self.t2).table(spec.T2, fixed=spec.T2_ROWS),
+            spec.T3: _Grid(self.t3).table(spec.T3, per_value=self.citizenships, fixed=spec.T3_FIXED),
+            spec.T4: _Grid(self.t4).table(spec.T4, per_value=self.identifiers, fixed=spec.T4_FIXED),
+        }
 
 
 def grid_tables(rows: Iterable[LineRow], activity: bool = True) -> dict[str, Table]:
     """T1–T4 and T6–T8 from the line list alone (``activity=False``: T1–T4 only, which never
-    read the activity columns — the dashboard's persons identified)."""
+    read the activity columns)."""
     rows = rows if isinstance(rows, (list, tuple)) else list(rows)
     identified = [r for r in rows if r.identified_in_period]
     victims = [r for r in identified if r.is_victim]
-    t1 = Counter((r.status, r.sex, r.age_group) for r in identified)
-    t1.update((spec.TOTAL, r.sex, r.age_group) for r in identified)
-    t2 = Counter((c, r.sex, r.age_group) for r in victims for c in t2_categories(r.exploitation))
-    t2.update(("Total victims", r.sex, r.age_group) for r in victims)
-    t3 = Counter((r.citizenship[0] if r.citizenship else "Unknown", r.sex, r.age_group) for r in victims)
-    t3.update((_scope_row(r.scope), r.sex, r.age_group) for r in victims)
-    t4 = Counter((r.identified_by, r.sex, r.age_group) for r in victims)
-    citizenships = {r.citizenship[0] for r in victims if r.citizenship}
-    identifiers = {r.identified_by for r in victims if r.identified_by not in spec.T4_FIXED}
-    found = {
-        spec.T1: _Grid(t1).table(spec.T1, fixed=spec.T1_ROWS),
-        spec.T2: _Grid(t2).table(spec.T2, fixed=spec.T2_ROWS),
-        spec.T3: _Grid(t3).table(spec.T3, per_value=citizenships, fixed=spec.T3_FIXED),
-        spec.T4: _Grid(t4).table(spec.T4, per_value=identifiers, fixed=spec.T4_FIXED),
-    }
+    counts = PersonCounts(
+        t1=Counter((r.status, r.sex, r.age_group) for r in identified),
+        t2=Counter((c, r.sex, r.age_group) for r in victims for c in t2_categories(r.exploitation)),
+        t3=Counter((t3_row(r.citizenship), r.sex, r.age_group) for r in victims),
+        t4=Counter((r.identified_by, r.sex, r.age_group) for r in victims),
+        citizenships={r.citizenship[0] for r in victims if r.citizenship},
+        identifiers={r.identified_by for r in victims if r.identified_by not in spec.T4_FIXED},
+    )
+    counts.t1.update((spec.TOTAL, r.sex, r.age_group) for r in identified)
+    counts.t2.update(("Total victims", r.sex, r.age_group) for r in victims)
+    counts.t3.update((scope_row(r.scope), r.sex, r.age_group) for r in victims)
+    found = counts.tables()
     if not activity:
         return found
     t6 = Counter((s, r.sex, r.age_group) for r in rows for s in r.services_in_period)
