@@ -350,12 +350,10 @@ def _registered(sql, first: str, last: str):  # noqa: ANN001, ANN202
     """
     day = _day_parser()
     width = len(CASE_COLUMNS_SQL.split(","))
-    in_force = ("(SELECT e.id FROM {table} e WHERE e.case_id = c.id AND e.effective_date <= ?2 "
-                "ORDER BY e.effective_date DESC, e.id DESC LIMIT 1)")
     found = sql(f"SELECT {CASE_COLUMNS_SQL}, t.effective_date, t.id, t.status, t.decided_by, "
                 "k.effective_date, k.id, k.status FROM case_file c JOIN person p ON p.id = c.person_id "
-                f"LEFT JOIN trafficking_status_entry t ON t.id = {in_force.format(table='trafficking_status_entry')} "
-                f"LEFT JOIN case_status_entry k ON k.id = {in_force.format(table='case_status_entry')} "
+                f"LEFT JOIN trafficking_status_entry t ON t.id = {_IN_FORCE.format(table='trafficking_status_entry')} "
+                f"LEFT JOIN case_status_entry k ON k.id = {_IN_FORCE.format(table='case_status_entry')} "
                 "WHERE c.registration_date BETWEEN ?1 AND ?2", (first, last))
     cases, statuses = [], {}
     case_statuses: dict[int, list[tuple[dt.date, int, str]]] = {}
