@@ -85,3 +85,13 @@ class WaitingListEntry(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     resolved_on: Mapped[dt.date | None] = mapped_column(Date)
     resolution: Mapped[str] = mapped_column(String(32), default="")  # admitted / withdrawn / ...
+    # A bed held for the case while it waits: the nights held_from … held_until (both included),
+    # until the case is admitted, the entry resolved or the reservation released.
+    bed_id: Mapped[int | None] = mapped_column(ForeignKey("bed.id"))
+    held_from: Mapped[dt.date | None] = mapped_column(Date)
+    held_until: Mapped[dt.date | None] = mapped_column(Date)
+
+    __table_args__ = (
+        CheckConstraint("bed_id IS NULL OR (held_from IS NOT NULL AND held_until >= held_from)",
+                        name="held_nights"),
+    )

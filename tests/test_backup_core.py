@@ -27,6 +27,7 @@ from tipdesk.security import audit
 from tipdesk.security.accounts import add_user, revoke_user, set_password
 from tipdesk.settings import Settings
 from tipdesk.vault import backup as backups
+from tipdesk.vault import migrate
 from tipdesk.vault import files
 from tipdesk.vault.backup import Credentials
 from tipdesk.vault.engine import connect_raw
@@ -65,7 +66,7 @@ def test_backup_is_one_verified_file_named_by_register_and_time(reg, dest):
         manifest = json.loads(zf.read(backups.MEMBER_MANIFEST))
         assert zf.read(backups.MEMBER_KEYS) == files.keys_path(reg.path).read_bytes()
     assert manifest["register_id"] == reg.register_id
-    assert manifest["schema_revision"] == "0001"
+    assert manifest["schema_revision"] == migrate.REVISIONS[-1]
     assert manifest["row_counts"]["organisation"] == 2
     assert manifest["audit"]["events"] == result.audit_events > 0
     # Nothing readable in the whole file: the payload is the encrypted export.

@@ -61,12 +61,37 @@ def test_an_older_register_is_backed_up_then_migrated(created, register_path, tm
         with reg.engine.connect() as conn:
             assert migrate.current_revision(conn) == "9001"
             conn.exec_driver_sql("SELECT count(*) FROM test_extra").scalar()
-    backups = list(tmp_path.glob("office-before-upgrade-0001-*.tipdb"))
+    backups = list(tmp_path.glob(f"office-before-upgrade-{migrate.REVISIONS[-1]}-*.tipdb"))
     assert len(backups) == 1
     conn = _raw(created, backups[0])
     assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == migrate.REVISIONS[-1]
     assert conn.execute("SELECT count(*) FROM user_account").fetchone()[0] == 1
     conn.close()
+
+
+def test_bed_reservations_arrive_without_touching_a_waiting_list():
+    """0002 adds the held bed to waiting-list entries: an entry of a 0001 register keeps every
+    value, holds no bed, and the new rule (a held bed has its nights) holds from then on."""
+    from alembic import command
+
+    engine = sa.create_engine("sqlite://")
+    with engine.begin() as conn:
+        cfg = migrate.alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.exec_driver_sql("INSERT INTO facility (id, code, name, kind, capacity, child_friendly, active, sexes, "
+                             "notes) VALUES (1, 'SH1', 'Shelter', 'Shelter', 4, 0, 1, '[]', '')")
+        conn.exec_driver_sql("INSERT INTO bed (id, facility_id, label, active) VALUES (1, 1, 'Room 1', 1)")
+        conn.exec_driver_sql("INSERT INTO waiting_list_entry (id, case_id, facility_id, requested_on, note, "
+                             "resolved_on, resolution) VALUES (7, 3, 1, '2026-02-01', 'needs a ground floor', NULL, '')")
+        migrate.upgrade(conn)
+        assert migrate.current_revision(conn) == migrate.REVISIONS[-1]
+        row = conn.exec_driver_sql("SELECT id, case_id, facility_id, requested_on, note, resolution, bed_id, "
+                                   "held_from, held_until FROM waiting_list_entry").one()
+        assert tuple(row) == (7, 3, 1, "2026-02-01", "needs a ground floor", "", None, None, None)
+        with pytest.raises(sa.exc.IntegrityError):  # a held bed without its nights
+            conn.exec_driver_sql("UPDATE waiting_list_entry SET bed_id = 1, held_from = '2026-03-02', "
+                                 "held_until = '2026-03-01'")
 
 
 def test_a_register_from_a_newer_tipdesk_is_refused_untouched(created, register_path, monkeypatch, capsys):

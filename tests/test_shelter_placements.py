@@ -450,3 +450,84 @@ def test_discharging_a_closed_cases_stay_starts_no_plan(reg, shelter):
         pl.transfer(reg, stay.id, D(2026, 2, 2), shelter.id, to_bed_id=bed(shelter, "Room 2"), today=TODAY)
     result = pl.discharge(reg, stay.id, D(2026, 2, 1), "Repatriated", today=TODAY)
     assert result.followup_plan_id is None and followup.plans_of_case(reg, case) == []
+
+
+# --- reservations ---------------------------------------------------------------------------------
+
+
+def test_a_reserved_bed_takes_nobody_else_on_its_nights(reg, shelter):
+    """A bed held for a case on some nights refuses anyone else on any of them, saying for whom
+    and until when; the nights around it stay free, and other beds are untouched."""
+    waiting, other = make_case(reg), make_case(reg, given="Bea")
+    room = bed(shelter, "Room 1")
+    entry = pl.reserve_bed(reg, waiting, room, D(2026, 7, 3), held_from=D(2026, 7, 1), today=TODAY)
+    for admitted in (D(2026, 6, 30), D(2026, 7, 1)):  # an open stay from before, or on a held night
+        with pytest.raises(ValidationError) as exc:
+            pl.admit(reg, other, shelter.id, admitted, bed_id=room, today=D(2026, 7, 1))
+        assert problems(exc)["bed"] == ["'Room 1' at Women's Shelter is reserved for case "
+                                        f"{_number(reg, waiting)} from 2026-07-01 to "
+                                        "2026-07-03. Choose another bed, or release the reservation first."]
+    pl.admit(reg, other, shelter.id, D(2026, 7, 1), bed_id=bed(shelter, "Room 2"), today=D(2026, 7, 1))
+    # Shown on its nights only, with the case it waits for.
+    assert [r.bed_label for r in pl.reservations(reg, shelter.id, D(2026, 7, 3))] == ["Room 1"]
+    assert pl.reservations(reg, shelter.id, D(2026, 6, 30)) == []
+    assert pl.reservations(reg, shelter.id, D(2026, 7, 4)) == []
+    held = pl.reservations(reg, shelter.id, D(2026, 7, 2))[0]
+    assert (held.entry_id, held.case.case_id, held.held_from, held.held_until) == (
+        entry, waiting, D(2026, 7, 1), D(2026, 7, 3))
+    row = fac.waiting_list(reg, shelter.id).rows[0]
+    assert (row.case.case_id, row.bed_label, row.held_until) == (waiting, "Room 1", D(2026, 7, 3))
+    assert audit_events(reg, "waiting_list_entry", entry, "bed_reserved")[0][1]["bed_id"] == [None, room]
+
+
+def _number(reg, case_id: int) -> str:
+    from tipdesk.services import cases
+
+    return cases.get_case(reg, case_id).case_number
+
+
+def test_admitting_the_case_ends_its_reservation(reg, shelter):
+    waiting = make_case(reg)
+    room = bed(shelter, "Room 3")
+    entry = pl.reserve_bed(reg, waiting, room, D(2026, 7, 5), today=TODAY)
+    stay = pl.admit(reg, waiting, shelter.id, D(2026, 6, 30), bed_id=room, today=TODAY)
+    assert stay.bed_label == "Room 3"
+    assert pl.reservations(reg, shelter.id, D(2026, 7, 1)) == [] and fac.waiting_list(reg, shelter.id).total == 0
+    assert audit_events(reg, "waiting_list_entry", entry)[-1][1]["resolution"] == ["", "admitted"]
+
+
+def test_a_bed_is_reserved_only_when_free_and_for_real_nights(reg, shelter):
+    placed, waiting, third = make_case(reg), make_case(reg, given="Bea"), make_case(reg, given="Cat")
+    room = bed(shelter, "Room 1")
+    stay = pl.admit(reg, placed, shelter.id, D(2026, 6, 1), bed_id=room, planned_discharge=D(2026, 7, 2),
+                    today=TODAY)
+    with pytest.raises(ValidationError, match="'Room 1' is taken on the night of 2026-06-30 \\(case"):
+        pl.reserve_bed(reg, waiting, room, D(2026, 7, 4), today=TODAY)
+    with pytest.raises(ValidationError) as exc:
+        pl.reserve_bed(reg, waiting, room, D(2026, 6, 28), held_from=D(2026, 6, 29), today=TODAY)
+    assert set(problems(exc)) == {"held_from", "held_until"}
+    pl.discharge(reg, stay.id, D(2026, 6, 30), "LeftVoluntarily", today=TODAY)
+    pl.reserve_bed(reg, waiting, room, D(2026, 7, 4), today=TODAY)  # leaving today: free tonight
+    with pytest.raises(ValidationError, match="already reserved for case .* from 2026-06-30 to 2026-07-04"):
+        pl.reserve_bed(reg, third, room, D(2026, 7, 10), held_from=D(2026, 7, 4), today=TODAY)
+    pl.reserve_bed(reg, third, room, D(2026, 7, 10), held_from=D(2026, 7, 5), today=TODAY)  # the night after
+    # Holding another bed replaces the case's earlier hold (one entry per case and facility).
+    pl.reserve_bed(reg, waiting, bed(shelter, "Room 2"), D(2026, 7, 4), today=TODAY)
+    assert [(r.bed_label, r.held_from) for r in pl.reservations(reg, shelter.id, D(2026, 7, 5))] == [
+        ("Room 1", D(2026, 7, 5))]
+    assert fac.waiting_list(reg, shelter.id).total == 2
+
+
+def test_releasing_frees_the_bed_and_the_case_keeps_waiting(reg, shelter, tmp_path):
+    waiting, other = make_case(reg), make_case(reg, given="Bea")
+    room = bed(shelter, "Room 2")
+    entry = pl.reserve_bed(reg, waiting, room, D(2026, 7, 3), today=TODAY)
+    pl.release_bed(reg, entry)
+    assert pl.reservations(reg, shelter.id, TODAY) == []
+    assert fac.waiting_list(reg, shelter.id).rows[0].bed_label is None
+    pl.admit(reg, other, shelter.id, TODAY, bed_id=room, today=TODAY)
+    with pytest.raises(ValidationError, match="no longer reserved"):
+        pl.release_bed(reg, entry)
+    assert audit_events(reg, "waiting_list_entry", entry, "bed_released")[0][1]["bed_id"] == [room, None]
+    with acting_as(reg, "analyst") as analyst, pytest.raises(PermissionDenied):
+        pl.reserve_bed(analyst, waiting, room, D(2026, 7, 3), today=TODAY)

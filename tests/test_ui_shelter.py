@@ -9,6 +9,7 @@ import shutil
 import subprocess
 
 import pytest
+from PySide6.QtCore import Qt
 
 from tests.ui_work_helpers import NAMES, TODAY, Setup, build_register, close_window, open_window
 from tipdesk.services import followup, placements
@@ -52,12 +53,10 @@ def test_the_board_shows_beds_and_who_is_in_them(page) -> None:
     assert cards["Room 1"].occupied and cards["Room 1"].stay.case.first_name == "Beatrix"
     assert not cards["Room 2"].occupied
     assert "1 of 3 places taken tonight, 2 free" in page.summary.text()
-    from PySide6.QtCore import Qt
-
     said = page.board.board_model.data(page.board.board_model.index(card_row(page, "Room 1")),
                                        Qt.ItemDataRole.AccessibleTextRole)
     assert said.startswith("Room 1: case ") and "(Beatrix), since" in said and "10 nights" in said
-    assert "no bed reservations" in page.legend.text()
+    assert "purple: reserved for a waiting case" in page.legend.text()
 
 
 def test_admit_then_a_double_booking_and_a_second_stay_are_refused(qtbot, page, setup) -> None:
@@ -184,6 +183,64 @@ def test_the_occupancy_sheet_is_a_pdf_without_names(qtbot, page, setup, tmp_path
         assert _number(setup, setup.beatrix) in text
         assert not any(name in text for name in NAMES)
     dialog.accept()
+
+
+def test_a_bed_reserved_for_a_waiting_case(qtbot, page, setup, tmp_path) -> None:
+    """Reserve a free bed from the board: the card shows it held (for whom, until when), nobody
+    else is admitted to it, admitting from it takes the case it is held for, and releasing it
+    asks first and frees it."""
+    from ui.shelter_dialogs import AdmitDialog
+
+    select(page, "Room 2")
+    assert page.reserve_button.isEnabled() and not page.release_button.isEnabled()
+    dialog = page.reserve()
+    dialog.form.fields["case"].set(_number(setup, setup.dorothea))
+    dialog.form.fields["held_until"].set(TODAY - dt.timedelta(days=1))
+    submit(qtbot, dialog)
+    assert "The last night comes before the first." in dialog.form.fields["held_until"].row.error.text()
+    dialog.form.fields["held_until"].set(TODAY + dt.timedelta(days=3))
+    submit(qtbot, dialog)
+    assert not dialog.isVisible()
+    qtbot.waitUntil(lambda: page.board.board_model.cards()[card_row(page, "Room 2")].reserved, timeout=5000)
+    card = page.board.board_model.cards()[card_row(page, "Room 2")]
+    until = (TODAY + dt.timedelta(days=3)).isoformat()
+    assert card.sentence(TODAY) == (f"Room 2: reserved for case {_number(setup, setup.dorothea)} (Dorothea) "
+                                    f"until the night of {until}.")
+    assert "1 of the free beds reserved" in page.summary.text() and "Room 2 is reserved" in page.message.text()
+    qtbot.waitUntil(lambda: page.waiting_model.rowCount() == 1, timeout=5000)
+    assert page.waiting_model.row_at(0).bed_label == "Room 2"
+    select(page, "Room 2")
+    assert page.release_button.isEnabled() and not page.reserve_button.isEnabled()
+
+    # Someone else cannot have it tonight; the message says for whom it is held.
+    dialog = page.admit(setup.annabel, _number(setup, setup.annabel))
+    assert dialog.bed.get() == setup.rooms["Room 2"]
+    submit(qtbot, dialog)
+    assert f"reserved for case {_number(setup, setup.dorothea)} from {TODAY.isoformat()} to {until}" in \
+        dialog.bed.row.error.text()
+    dialog.reject()
+
+    # The sheet on the wall says reserved, without a name.
+    sheet = page.sheet_text(with_case_numbers=False)
+    assert f"reserved<br>until {until}" in sheet and "Dorothea" not in sheet
+
+    # Enter on the card admits the case it is held for.
+    page.board.setFocus()
+    qtbot.keyClick(page.board, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: any(d.isVisible() for d in page.findChildren(AdmitDialog)), timeout=3000)
+    admit = next(d for d in page.findChildren(AdmitDialog) if d.isVisible())
+    assert admit.case_field.get() == _number(setup, setup.dorothea) and admit.case_field.edit.isReadOnly()
+    admit.reject()
+
+    # Releasing asks first; "Keep it" keeps it.
+    box = page.release()
+    box.buttons()[1].click()
+    assert page.board.board_model.cards()[card_row(page, "Room 2")].reserved
+    box = page.release()
+    box.buttons()[0].click()
+    qtbot.waitUntil(lambda: not page.board.board_model.cards()[card_row(page, "Room 2")].reserved, timeout=5000)
+    assert placements.reservations(page.reg, setup.hope) == []
+    assert page.waiting_model.rowCount() == 1  # still waiting, without a bed
 
 
 def _number(setup: Setup, case_id: int) -> str:

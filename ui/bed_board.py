@@ -6,8 +6,9 @@ reader reads each card's sentence (``AccessibleTextRole``). Painted with the pal
 shapes only, so it is sharp at any scaling.
 
 An occupied card shows the case number and — only when the core sent it, i.e. for roles that
-may see names — the person's first name. tipdesk keeps no bed reservations (the waiting list
-takes their place); the board says so in its legend.
+may see names — the person's first name. A free bed held for a case that is waiting
+(``placements.reserve_bed``) is a reserved card: the case number (and first name, likewise)
+and the last night it is held.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from ui.i18n import tr
 
 if TYPE_CHECKING:
     from tipdesk.services.facilities import FacilityInfo
-    from tipdesk.services.placements import StayInfo
+    from tipdesk.services.placements import Reservation, StayInfo
 
 Index = QModelIndex | QPersistentModelIndex
 CARD_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -33,6 +34,7 @@ CARD_ROLE = Qt.ItemDataRole.UserRole + 1
 OCCUPIED = QColor("#2b5797")
 FREE = QColor("#1e6b34")
 EXCEPTION = QColor("#a15c00")
+RESERVED = QColor("#8e3b73")  # Okabe–Ito reddish purple, darkened for text on a light card
 
 
 @dataclass(frozen=True)
@@ -43,13 +45,23 @@ class BedCard:
     bed_id: int | None
     stay: StayInfo | None
     in_use: bool = True  # False: a bed taken out of use that still holds someone
+    reservation: Reservation | None = None  # a free bed held for a waiting case that night
 
     @property
     def occupied(self) -> bool:
         return self.stay is not None
 
+    @property
+    def reserved(self) -> bool:
+        return self.stay is None and self.reservation is not None
+
     def sentence(self, on: dt.date) -> str:
         """What a screen reader says about the card."""
+        if self.stay is None and self.reservation is not None:
+            r = self.reservation
+            who = r.case.case_number + (f" ({r.case.first_name})" if r.case.first_name else "")
+            return tr("Board", "{bed}: reserved for case {who} until the night of {date}.").format(
+                bed=self.label, who=who, date=r.held_until.isoformat())
         if self.stay is None:
             return tr("Board", "{bed}: free on {date}.").format(bed=self.label, date=on.isoformat())
         s = self.stay
@@ -63,10 +75,14 @@ class BedCard:
         return text
 
 
-def cards_for(facility: FacilityInfo, residents: Sequence[StayInfo]) -> list[BedCard]:
-    """The cards of a facility for one night: its beds in use, then any place without a bed."""
+def cards_for(facility: FacilityInfo, residents: Sequence[StayInfo],
+              reserved: Sequence[Reservation] = ()) -> list[BedCard]:
+    """The cards of a facility for one night: its beds in use (with their reservations), then
+    any place without a bed."""
     by_bed = {s.bed_id: s for s in residents if s.bed_id is not None}
-    cards = [BedCard(b.label, b.id, by_bed.pop(b.id, None)) for b in facility.beds if b.active]
+    held = {r.bed_id: r for r in reserved}
+    cards = [BedCard(b.label, b.id, by_bed.pop(b.id, None), reservation=held.get(b.id))
+             for b in facility.beds if b.active]
     # someone in a bed since taken out of use: still shown, so that nobody disappears
     retired = {b.id: b.label for b in facility.beds if not b.active}
     cards += [BedCard(retired.get(bed_id, "?"), bed_id, stay, in_use=False) for bed_id, stay in by_bed.items()]
@@ -140,10 +156,10 @@ class BedCardDelegate(QStyledItemDelegate):
         focus = bool(option.state & QStyle.StateFlag.State_HasFocus)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        accent = OCCUPIED if card.occupied else FREE
+        accent = OCCUPIED if card.occupied else RESERVED if card.reserved else FREE
         background = pal.color(QPalette.ColorRole.Base)
-        if card.occupied:
-            background = _mix(background, OCCUPIED, 0.10)
+        if card.occupied or card.reserved:
+            background = _mix(background, accent, 0.10)
         painter.setPen(QPen(pal.color(QPalette.ColorRole.Highlight) if selected else _mix(
             pal.color(QPalette.ColorRole.Mid), accent, 0.35), 3 if selected else 1))
         painter.setBrush(background)
@@ -172,7 +188,22 @@ class BedCardDelegate(QStyledItemDelegate):
                          QFontMetrics(bold).elidedText(title, Qt.TextElideMode.ElideRight, int(width)))
         y += line
         painter.setFont(option.font)
-        if card.stay is None:
+        if card.reserved:
+            r = card.reservation
+            painter.setPen(RESERVED)
+            painter.drawText(QRectF(x, y, width, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             tr("Board", "Reserved"))
+            y += line
+            painter.setPen(text_colour)
+            who = r.case.case_number + (f"  {r.case.first_name}" if r.case.first_name else "")
+            painter.drawText(QRectF(x, y, width, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             m.elidedText(who, Qt.TextElideMode.ElideRight, int(width)))
+            y += line
+            painter.setPen(_mix(text_colour, background, 0.35))
+            until = tr("Board", "held until {date}").format(date=r.held_until.isoformat())
+            painter.drawText(QRectF(x, y, width, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             m.elidedText(until, Qt.TextElideMode.ElideRight, int(width)))
+        elif card.stay is None:
             painter.setPen(FREE)
             painter.drawText(QRectF(x, y, width, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                              tr("Board", "Free"))

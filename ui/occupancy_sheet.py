@@ -1,7 +1,7 @@
 """The occupancy sheet: one A4 page per facility for the office wall — never a name.
 
-Beds, free or taken, since when, and the planned departure; case numbers only when the person
-printing asks for them. Printed through Qt's print dialog, or saved as PDF (rendered in memory
+Beds, free, reserved or taken, since when (or until when held), and the planned departure;
+case numbers only when the person printing asks for them. Printed through Qt's print dialog, or saved as PDF (rendered in memory
 with ``QPdfWriter`` and written with ``atomic_write``, so no half-written file is left).
 """
 
@@ -27,20 +27,29 @@ def sheet_html(office: str, facility_name: str, facility_code: str, on: dt.date,
     e = html.escape
     rows = []
     for c in cards:
-        if c.stay is None:
+        if c.reserved:
+            cells = [e(c.label), e(tr("Sheet", "reserved")) + "<br>" + e(tr("Sheet", "until {date}").format(
+                date=c.reservation.held_until.isoformat())), "", ""]
+        elif c.stay is None:
             cells = [e(c.label), f"<b>{e(tr('Sheet', 'free'))}</b>", "", ""]
         else:
             cells = [e(c.label), e(tr("Sheet", "taken")), e(c.stay.admitted.isoformat()),
                      e(c.stay.planned_discharge.isoformat() if c.stay.planned_discharge else "")]
         if with_case_numbers:
-            cells.append(e(c.stay.case.case_number) if c.stay else "")
+            shown = c.stay or c.reservation
+            cells.append(e(shown.case.case_number) if shown else "")
         rows.append("<tr>" + "".join(f"<td style=\"white-space: nowrap\">{x}</td>" for x in cells) + "</tr>")
     heads = [tr("Sheet", "Bed / room"), tr("Sheet", "Tonight"), tr("Sheet", "Since"), tr("Sheet", "Leaves (planned)")]
     if with_case_numbers:
         heads.append(tr("Sheet", "Case"))
-    head = "".join(f"<th align='left' style=\"white-space: nowrap\">{e(h)}</th>" for h in heads)
+    # Only "Leaves (planned)" may wrap, so that the case numbers fit on the page.
+    nowrap = ' style="white-space: nowrap"'
+    head = "".join(f"<th align='left'{'' if i == 3 else nowrap}>{e(h)}</th>" for i, h in enumerate(heads))
     summary = tr("Sheet", "{taken} of {capacity} places taken, {free} free. {waiting} waiting for a place.").format(
         taken=taken, capacity=capacity, free=max(0, capacity - taken), waiting=waiting)
+    held = sum(1 for c in cards if c.reserved)
+    if held:
+        summary += " " + tr("Sheet", "{n} of the free beds reserved.").format(n=held)
     return f"""
 <html><body style="font-family: sans-serif; font-size: 11pt;">
 <h2 style="margin-bottom: 2px;">{e(tr('Sheet', 'Occupancy'))} — {e(facility_name)} ({e(facility_code)})</h2>

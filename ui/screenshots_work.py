@@ -2,7 +2,8 @@
 Shelter, Services and Follow-up sections, for ``tipdesk screenshots``.
 
 Nothing here changes the register: the admission shown is one the core refuses (the person is
-already placed), and every dialog is closed without saving.
+already placed), and every dialog is closed without saving (the reserved bed shown is one the
+demo register holds).
 """
 
 from __future__ import annotations
@@ -39,10 +40,17 @@ def _shelter(shots: Shooter, window: MainWindow, page) -> None:  # noqa: ANN001
         page.board.setCurrentIndex(page.board.board_model.index(occupied))
     settle(200)
     shots.save("shelter-board", window)
-    free = next((c for c in cards if not c.occupied), None)
-    if occupied is None or free is None or not page.can_write:
-        return
-    placed = cards[occupied].stay.case
+    free = next((c for c in cards if not c.occupied and not c.reserved), None)
+    if occupied is not None and free is not None and page.can_write:
+        _admit_refused(shots, window, page, cards, cards[occupied].stay.case, free)
+    sheet = page.occupancy_sheet()
+    settle(200)
+    shots.save("shelter-occupancy-sheet", with_dialog(window, sheet))
+    sheet.reject()
+    _reserved(shots, window, page)
+
+
+def _admit_refused(shots: Shooter, window: MainWindow, page, cards, placed, free) -> None:  # noqa: ANN001
     page.board.setCurrentIndex(page.board.board_model.index(cards.index(free)))
     dialog = page.admit()
     dialog.case_field.set(placed.case_number)  # already placed: the core refuses, nothing is written
@@ -51,10 +59,30 @@ def _shelter(shots: Shooter, window: MainWindow, page) -> None:  # noqa: ANN001
     settle(300)
     shots.save("shelter-admit-refused", with_dialog(window, dialog))
     dialog.reject()
-    sheet = page.occupancy_sheet()
+
+
+def _reserved(shots: Shooter, window: MainWindow, page) -> None:  # noqa: ANN001
+    """A facility with a bed held for a waiting case (the demo holds a few), and the dialog that
+    reserves one (closed without saving)."""
+    from tipdesk.services import placements
+
+    held = next((f for f in page.facilities if placements.reservations(page.reg, f.id)), None)
+    if held is None:
+        return
+    page.facility_combo.setCurrentIndex(page.facility_combo.findData(held.id))
+    wait_until(lambda: any(c.reserved for c in page.board.board_model.cards()), 60)
+    cards = page.board.board_model.cards()
+    page.board.setCurrentIndex(page.board.board_model.index(next(i for i, c in enumerate(cards) if c.reserved)))
+    settle(300)
+    shots.save("shelter-board-reserved", window)
+    free = next((i for i, c in enumerate(cards) if not c.occupied and not c.reserved and c.bed_id), None)
+    if free is None or not page.can_write:
+        return
+    page.board.setCurrentIndex(page.board.board_model.index(free))
+    dialog = page.reserve()
     settle(200)
-    shots.save("shelter-occupancy-sheet", with_dialog(window, sheet))
-    sheet.reject()
+    shots.save("shelter-reserve", with_dialog(window, dialog))
+    dialog.reject()
 
 
 def _followup(shots: Shooter, window: MainWindow, page) -> None:  # noqa: ANN001

@@ -283,6 +283,44 @@ class WaitingListDialog(CoreFormDialog):
         return work
 
 
+class ReserveDialog(CoreFormDialog):
+    """Hold a free bed for a case on some nights (the case waits for the facility meanwhile)."""
+
+    changes = SHELTER_CHANGES
+
+    def __init__(self, reg: Register, runner: OperationRunner, bed_id: int, bed_label: str, facility_name: str, *,
+                 first_night: dt.date, case_id: int | None = None, case_number: str = "",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(reg, runner, tr("Shelter", "Reserve a bed"), tr("Shelter", "&Reserve"), parent,
+                         tr("Shelter", "{bed} at {facility} will take nobody else on these nights. The case is "
+                                       "put on the facility's waiting list; admitting it ends the reservation.").format(
+                             bed=bed_label, facility=facility_name))
+        self.case_id, self.bed_id = case_id, bed_id
+        self.add(tr("Shelter", "&Case number:"), TextField("case", 32, "OAS-2026-0042"))
+        self.form.fields["case"].edit.setReadOnly(case_id is not None)
+        self.add(tr("Shelter", "&First night:"), DateField("held_from"))
+        self.add(tr("Shelter", "&Last night:"), DateField("held_until"),
+                 tr("Shelter", "The bed is held up to and including this night."))
+        self.add(tr("Shelter", "&Note:"), NotesField("note"))
+        self.form.set_values({"case": case_number, "held_from": first_night,
+                              "held_until": first_night + dt.timedelta(days=2)})
+
+    def call(self, v: dict[str, Any]) -> Callable[[], Any]:
+        from tipdesk.services import placements
+
+        reg, known, bed_id = self.reg, self.case_id, self.bed_id
+        number, first, last, note = v["case"], v["held_from"], v["held_until"], v["note"]
+        if first is None or last is None:
+            raise ValidationError(tr("Shelter", "Give the first and the last night."),
+                                  "held_from" if first is None else "held_until")
+
+        def work():  # noqa: ANN202
+            case_id = known if known is not None else _case_id_of(reg, number)
+            return placements.reserve_bed(reg, case_id, bed_id, last, held_from=first, note=note)
+
+        return work
+
+
 class ReasonDialog(CoreFormDialog):
     """Ask for one reason (and maybe a date), then run ``action(reason, date)``."""
 

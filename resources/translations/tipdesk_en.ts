@@ -591,7 +591,12 @@
 <context>
     <name>Board</name>
     <message>
-        <location filename="../../ui/bed_board.py" line="+54"/>
+        <location filename="../../ui/bed_board.py" line="+63"/>
+        <source>{bed}: reserved for case {who} until the night of {date}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>{bed}: free on {date}.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -611,7 +616,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+18"/>
         <source>Place {n}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -622,17 +627,27 @@
     </message>
     <message>
         <location line="+46"/>
-        <location line="+64"/>
+        <location line="+79"/>
         <source>since {date} · {n} nights</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-19"/>
+        <location line="-34"/>
         <source>{bed} (not in use)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+9"/>
+        <source>Reserved</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+8"/>
+        <source>held until {date}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>Free</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2119,7 +2134,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+230"/>
+        <location line="+296"/>
         <source>(no longer in the register)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2267,7 +2282,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+13"/>
         <source>Cases</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2282,7 +2297,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+53"/>
+        <location line="+82"/>
         <source>No cases yet.
 
 Press Ctrl+N (or New case) to register the first one.</source>
@@ -2394,18 +2409,19 @@ Check the spelling, search for part of a name or a case number, or press Clear f
 <context>
     <name>Dashboard</name>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="+118"/>
+        <location filename="../../ui/pages/dashboard.py" line="+125"/>
         <source>Dashboard</source>
+        <extracomment>The sections counted one after the other in each lane, the two lanes side by side on the operation runner&apos;s two threads. Every section is mostly SQLite&apos;s work, which lets go of the interpreter while it reads; follow-ups is the longest (about as long as the other three together on a year of 100,000 cases), so it has a lane of its own.</extracomment>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+4"/>
-        <location line="+361"/>
+        <location line="+388"/>
         <source>Quarter</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-361"/>
+        <location line="-388"/>
         <source>Year</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2525,8 +2541,8 @@ Check the spelling, search for part of a name or a case number, or press Clear f
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+74"/>
-        <location line="+78"/>
+        <location line="+75"/>
+        <location line="+99"/>
         <source>Counting…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2556,7 +2572,7 @@ Check the spelling, search for part of a name or a case number, or press Clear f
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+40"/>
         <source>other countries</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2671,7 +2687,7 @@ Check the spelling, search for part of a name or a case number, or press Clear f
     <message>
         <location filename="../../ui/case_dialogs.py" line="-184"/>
         <location line="+1"/>
-        <location filename="../../ui/dialogs.py" line="+54"/>
+        <location filename="../../ui/dialogs.py" line="+55"/>
         <location filename="../../ui/widgets.py" line="+123"/>
         <location filename="../../ui/work_dialogs.py" line="+74"/>
         <source>Cancel</source>
@@ -2783,7 +2799,7 @@ Check the spelling, search for part of a name or a case number, or press Clear f
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../ui/shelter_dialogs.py" line="+298"/>
+        <location filename="../../ui/shelter_dialogs.py" line="+336"/>
         <source>&amp;Why:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3100,7 +3116,7 @@ Check the spelling, search for part of a name or a case number, or press Clear f
     </message>
     <message>
         <location filename="../../ui/pages/followup.py" line="+60"/>
-        <location filename="../../ui/work_models.py" line="+174"/>
+        <location filename="../../ui/work_models.py" line="+176"/>
         <location line="+14"/>
         <source>Name</source>
         <translation type="unfinished"></translation>
@@ -3311,7 +3327,7 @@ Check the spelling, search for part of a name or a case number, or press Clear f
 <context>
     <name>History</name>
     <message>
-        <location filename="../../ui/case_table.py" line="+27"/>
+        <location filename="../../ui/case_table.py" line="+25"/>
         <source>When</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3838,53 +3854,53 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+11"/>
         <source>Saved</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>By</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+0"/>
-        <location line="+87"/>
+        <location line="+1"/>
+        <location line="+49"/>
         <source>Period</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-87"/>
+        <location line="-48"/>
         <source>Kind</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Cases</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>File</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>Folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="-4"/>
         <source>publication copy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>full return</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+28"/>
         <source>Returns to the national secretariat</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4882,12 +4898,22 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
 <context>
     <name>Sheet</name>
     <message>
-        <location filename="../../ui/occupancy_sheet.py" line="+33"/>
-        <source>taken</source>
+        <location filename="../../ui/occupancy_sheet.py" line="+31"/>
+        <source>reserved</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>until {date}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+5"/>
+        <source>taken</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>Bed / room</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4912,12 +4938,17 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>{taken} of {capacity} places taken, {free} free. {waiting} waiting for a place.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+4"/>
+        <source>{n} of the free beds reserved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+34"/>
         <source>Occupancy</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4927,7 +4958,7 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../ui/pages/shelter.py" line="+480"/>
+        <location filename="../../ui/pages/shelter.py" line="+536"/>
         <source>Occupancy sheet</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4985,7 +5016,7 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
 <context>
     <name>Shelter</name>
     <message>
-        <location line="-444"/>
+        <location line="-492"/>
         <source>Shelter</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4997,7 +5028,7 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../../ui/shelter_dialogs.py" line="-244"/>
+        <location filename="../../ui/shelter_dialogs.py" line="-282"/>
         <location line="+209"/>
         <source>&amp;Facility:</source>
         <translation type="unfinished"></translation>
@@ -5039,11 +5070,11 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
     </message>
     <message>
         <location line="+4"/>
-        <source>Blue: taken that night · green: free · “exception”: placed outside the facility&apos;s eligibility, with a reason. tipdesk keeps no bed reservations: use the waiting list.</source>
+        <source>Blue: taken that night · green: free · “exception”: placed outside the facility&apos;s eligibility, with a reason · purple: reserved for a waiting case.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+5"/>
         <source>&amp;Admit…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5064,12 +5095,27 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
     </message>
     <message>
         <location line="+1"/>
+        <source>Reser&amp;ve…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>R&amp;elease</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>End the reservation: the bed is free for anyone, and the case stays on the waiting list.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Occupancy &amp;sheet…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
-        <location filename="../../ui/work_models.py" line="-11"/>
+        <location line="+16"/>
+        <location filename="../../ui/work_models.py" line="-13"/>
         <source>Name</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5119,7 +5165,7 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+16"/>
         <source>tonight</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5134,12 +5180,17 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+6"/>
+        <source>{n} of the free beds reserved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>&amp;Waiting list ({n}):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+67"/>
+        <location line="+74"/>
         <source>{case} was admitted to {bed} at {facility}.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5167,7 +5218,37 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+16"/>
+        <source>{bed} is reserved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+15"/>
+        <source>{bed} is no longer reserved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Release the reservation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Release {bed}? It will be free for anyone; case {case} stays on the waiting list.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Release</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Keep it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Added to the waiting list.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5275,11 +5356,12 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
     <message>
         <location line="+3"/>
         <location line="+129"/>
+        <location line="+34"/>
         <source>&amp;Case number:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-124"/>
+        <location line="-158"/>
         <source>Admitted &amp;on:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5405,7 +5487,43 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
     </message>
     <message>
         <location line="+1"/>
+        <location line="+34"/>
         <source>&amp;Note:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-10"/>
+        <source>Reserve a bed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>&amp;Reserve</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{bed} at {facility} will take nobody else on these nights. The case is put on the facility&apos;s waiting list; admitting it ends the reservation.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>&amp;First night:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Last night:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The bed is held up to and including this night.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Give the first and the last night.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -5425,6 +5543,16 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
     </message>
     <message>
         <location line="+1"/>
+        <source>Bed held</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>{bed} to {date}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Note</source>
         <translation type="unfinished"></translation>
     </message>

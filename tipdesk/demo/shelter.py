@@ -398,6 +398,35 @@ def run_shelter(ctx: DemoContext) -> None:
         w.session.connection().exec_driver_sql(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
         for _name, sql in indexes:
             w.session.connection().exec_driver_sql(sql)
+    _hold_beds(ctx, by_group, person_free, closed_on)
+
+
+def _hold_beds(ctx: DemoContext, by_group: dict[str, list[tuple[FacilitySpec, int]]],
+               placed_until: dict[int, dt.date], closed_on: dict[int, dt.date | None], most: int = 3) -> None:
+    """A few beds free tonight held for the newest open cases placed nowhere (someone a partner
+    is bringing in), three nights each, one bed in a facility of their group, through the
+    placement service (every rule checked)."""
+    from tipdesk.errors import ValidationError
+    from tipdesk.services import placements
+
+    today = ctx.today
+    free = {o.facility_id: list(o.free_beds) for o in placements.occupancy(ctx.reg, today) if o.active}
+    held = 0
+    for case in sorted(ctx.cases, key=lambda c: (c.registration_date, c.index), reverse=True)[:500]:
+        if held >= most:
+            return
+        if closed_on[case.id] is not None or placed_until.get(case.person_id, dt.date.min) > today:
+            continue
+        group, _age = _group(case, today)
+        fid = next((fid for _spec, fid in by_group[group] if free.get(fid)), None)
+        if fid is None:
+            continue
+        try:
+            placements.reserve_bed(ctx.reg, case.id, free[fid][0].id, today + dt.timedelta(days=2), today=today)
+        except ValidationError:
+            continue
+        free[fid] = []  # one held bed per facility: the others stay free
+        held += 1
 
 
 def _insert(conn, table: str, columns: Sequence[str], rows: list[tuple], **constants: str) -> None:

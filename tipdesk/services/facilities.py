@@ -335,6 +335,9 @@ class WaitingEntry:
     note: str | None
     resolved_on: dt.date | None
     resolution: str
+    bed_label: str | None = None  # a bed held for the case (``placements.reserve_bed``) …
+    held_from: dt.date | None = None  # … on these nights
+    held_until: dt.date | None = None
 
 
 def add_to_waiting_list(reg: Register, case_id: int, facility_id: int, requested_on: dt.date | None = None,
@@ -356,13 +359,19 @@ def add_to_waiting_list(reg: Register, case_id: int, facility_id: int, requested
             WaitingListEntry.resolved_on.is_(None)))
         if waiting is not None:
             raise ValidationError(f"Case {case.case_number} is already waiting for {f.name}.", "facility")
-        entry = WaitingListEntry(case_id=case.id, facility_id=f.id, requested_on=requested_on,
-                                 note=note.strip(), resolution="")
-        s.add(entry)
-        s.flush()
-        audit.record(s, reg.actor, "waiting_list_added", "waiting_list_entry", entry.id,
-                     {"case_id": case.id, "facility_id": f.id, "requested_on": requested_on, "note": entry.note})
-        return entry.id
+        return add_waiting_entry(s, reg.actor, case, f, requested_on, note).id
+
+
+def add_waiting_entry(s: Session, actor, case: Case, facility: Facility, requested_on: dt.date,  # noqa: ANN001
+                      note: str) -> WaitingListEntry:
+    """A new waiting-list entry (inside the caller's write transaction), audited."""
+    entry = WaitingListEntry(case_id=case.id, facility_id=facility.id, requested_on=requested_on,
+                             note=note.strip(), resolution="")
+    s.add(entry)
+    s.flush()
+    audit.record(s, actor, "waiting_list_added", "waiting_list_entry", entry.id,
+                 {"case_id": case.id, "facility_id": facility.id, "requested_on": requested_on, "note": entry.note})
+    return entry
 
 
 WAITING_RESOLUTIONS = ("admitted", "placed elsewhere", "withdrawn", "no longer needed")
@@ -401,14 +410,16 @@ def waiting_list(reg: Register, facility_id: int | None = None, offset: int = 0,
             where.append(WaitingListEntry.facility_id == facility_id)
         total = s.scalar(select(func.count()).select_from(WaitingListEntry).where(*where)) or 0
         rows = s.execute(
-            select(WaitingListEntry, Case.case_number, Person.given_names, Person.family_names)
+            select(WaitingListEntry, Case.case_number, Person.given_names, Person.family_names, Bed.label)
             .join(Case, Case.id == WaitingListEntry.case_id).join(Person, Person.id == Case.person_id)
+            .outerjoin(Bed, Bed.id == WaitingListEntry.bed_id)
             .where(*where).order_by(WaitingListEntry.requested_on, WaitingListEntry.id)
             .offset(offset).limit(limit)
         ).all()
         return Page(tuple(
             WaitingEntry(e.id, e.facility_id, case_ref(reg.actor, e.case_id, number, given, family),
-                         e.requested_on, visible_text(reg.actor, e.note), e.resolved_on, e.resolution)
-            for e, number, given, family in rows
+                         e.requested_on, visible_text(reg.actor, e.note), e.resolved_on, e.resolution,
+                         bed, e.held_from, e.held_until)
+            for e, number, given, family, bed in rows
         ), int(total), offset, limit)
 

@@ -12,7 +12,10 @@ Rules, each refused with a plain sentence:
 - a facility is never over capacity, and where it has named beds a stay names one of them;
 - a placement outside the facility's eligibility (sexes, age range on the admission date) needs
   an explicit reason, kept on the stay and in the audit event;
-- a transfer closes one stay and opens the next on the same date, in one transaction.
+- a transfer closes one stay and opens the next on the same date, in one transaction;
+- a bed reserved for a case (``reserve_bed``: its waiting-list entry holds the bed for some
+  nights) takes nobody else on those nights, and is never reserved while someone holds it or
+  twice for the same night; admitting the case ends the reservation with its waiting.
 
 The T5 counting rules are those of ``tipdesk.counting``; the SQL here computes the same numbers
 in the database (a test holds the two together).
@@ -46,7 +49,7 @@ from tipdesk.services.casework import (
     today_or,
     visible_text,
 )
-from tipdesk.services.facilities import BedInfo, resolve_waiting
+from tipdesk.services.facilities import BedInfo, add_waiting_entry, resolve_waiting
 from tipdesk.vault.register import Register
 
 TRANSFER_REASON = "TransferredToOtherFacility"
@@ -277,6 +280,12 @@ def _validate_stay(
                                f"{day.isoformat()} (case {other.case_number}, admitted "
                                f"{other.admitted.isoformat()}). Choose another bed."))
                     break
+            if new_stay and not any(p.field == "bed" for p in problems):
+                clash = _reservation_clash(s, bed_id, held, case.id)
+                if clash is not None:
+                    problems.append(FieldProblem("bed", f"'{bed_label}' at {facility.name} is reserved for case "
+                                                        f"{clash} Choose another bed, or release the reservation "
+                                                        "first."))
 
     if not any(p.field == "bed" for p in problems):
         full_on = _over_capacity(s, facility, held, exclude)
@@ -314,6 +323,25 @@ def _validate_stay(
             "eligibility_override", "To place this person here anyway, give the reason for the exception."))
     raise_if(problems)
     return eligibility
+
+
+def _reserved_nights(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    """The nights ``first`` … ``last`` of a reservation, as [start, end) like ``_held``."""
+    return first, last + ONE_DAY
+
+
+def _reservation_clash(s: Session, bed_id: int, held: tuple[dt.date, dt.date | None], case_id: int,
+                       ignore_entry: int | None = None) -> str | None:
+    """Another case's reservation of ``bed_id`` on a night of ``held``: "number from … to …."."""
+    for number, first, last, entry_id in s.execute(
+        select(Case.case_number, WaitingListEntry.held_from, WaitingListEntry.held_until, WaitingListEntry.id)
+        .join(Case, Case.id == WaitingListEntry.case_id)
+        .where(WaitingListEntry.bed_id == bed_id, WaitingListEntry.resolved_on.is_(None),
+               WaitingListEntry.case_id != case_id)
+    ):
+        if entry_id != ignore_entry and _overlap(held, _reserved_nights(first, last)):
+            return f"{number} from {first.isoformat()} to {last.isoformat()}."
+    return None
 
 
 def _over_capacity(s: Session, facility: Facility, held: tuple[dt.date, dt.date | None],
@@ -514,6 +542,108 @@ def remove_stay(reg: Register, stay_id: int, reason: str) -> None:
         s.delete(stay)
         s.flush()
         audit.record(s, reg.actor, "stay_removed", "stay", stay_id, details)
+
+
+# --- reservations --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A bed held for a case on the nights ``held_from`` … ``held_until`` (its waiting-list entry)."""
+
+    entry_id: int
+    facility_id: int
+    bed_id: int
+    bed_label: str
+    case: CaseRef
+    held_from: dt.date
+    held_until: dt.date
+
+
+def reserve_bed(reg: Register, case_id: int, bed_id: int, held_until: dt.date, *, held_from: dt.date | None = None,
+                note: str = "", today: dt.date | None = None) -> int:
+    """Hold a bed for a case on the nights ``held_from`` (default today) … ``held_until``.
+
+    The hold lives on the case's waiting-list entry for the bed's facility (made when there is
+    none; a hold it already had is replaced). Returns the entry id.
+    """
+    reg.actor.require("shelter.write")
+    day = today_or(today)
+    first = held_from or day
+    with reg.write() as s:
+        case = require_open_case(s, case_id, "reserving a bed for it")
+        bed = s.get(Bed, bed_id)
+        if bed is None:
+            raise NotFound(f"There is no bed with id {bed_id}.")
+        facility = s.get(Facility, bed.facility_id)
+        assert facility is not None
+        problems: list[FieldProblem] = []
+        if first < day:
+            problems.append(FieldProblem("held_from", "A reservation starts today or later."))
+        if held_until < first:
+            problems.append(FieldProblem("held_until", "The last night comes before the first."))
+        if not facility.active:
+            problems.append(FieldProblem("bed", f"{facility.name} is not in service."))
+        elif not bed.active:
+            problems.append(FieldProblem("bed", f"'{bed.label}' is not in use."))
+        raise_if(problems)
+        nights = _reserved_nights(first, held_until)
+        for number, admitted, discharged in s.execute(
+            select(Case.case_number, Stay.admitted, Stay.discharged).join(Case, Case.id == Stay.case_id)
+            .where(Stay.bed_id == bed.id, Stay.admitted < nights[1],
+                   (Stay.discharged.is_(None)) | (Stay.discharged >= first))
+        ):
+            theirs = _held(admitted, discharged)
+            if _overlap(nights, theirs):
+                raise ValidationError(
+                    f"'{bed.label}' is taken on the night of {_first_shared_day(nights, theirs).isoformat()} "
+                    f"(case {number}). Choose another bed or other nights.", "bed")
+        clash = _reservation_clash(s, bed.id, nights, case.id)
+        if clash is not None:
+            raise ValidationError(f"'{bed.label}' is already reserved for case {clash}", "bed")
+        entry = s.scalar(select(WaitingListEntry).where(
+            WaitingListEntry.case_id == case.id, WaitingListEntry.facility_id == facility.id,
+            WaitingListEntry.resolved_on.is_(None)))
+        if entry is None:
+            entry = add_waiting_entry(s, reg.actor, case, facility, day, note)
+        before = {"bed_id": entry.bed_id, "held_from": entry.held_from, "held_until": entry.held_until}
+        entry.bed_id, entry.held_from, entry.held_until = bed.id, first, held_until
+        s.flush()
+        audit.record(s, reg.actor, "bed_reserved", "waiting_list_entry", entry.id, {
+            "case_id": case.id, "facility_id": facility.id,
+            **{k: [v, getattr(entry, k)] for k, v in before.items()}})
+        return entry.id
+
+
+def release_bed(reg: Register, entry_id: int) -> None:
+    """End a reservation: the bed is free for anyone; the case keeps waiting for the facility."""
+    reg.actor.require("shelter.write")
+    with reg.write() as s:
+        entry = s.get(WaitingListEntry, entry_id)
+        if entry is None or entry.resolved_on is not None or entry.bed_id is None:
+            raise ValidationError("That bed is no longer reserved.", "entry")
+        before = {"bed_id": entry.bed_id, "held_from": entry.held_from, "held_until": entry.held_until}
+        entry.bed_id = entry.held_from = entry.held_until = None
+        audit.record(s, reg.actor, "bed_released", "waiting_list_entry", entry.id,
+                     {k: [v, None] for k, v in before.items()})
+
+
+def reservations(reg: Register, facility_id: int, on: dt.date | None = None) -> list[Reservation]:
+    """The beds of a facility reserved for the night of ``on`` (default today)."""
+    reg.actor.require("shelter.read")
+    day = today_or(on)
+    with reg.read() as s:
+        rows = s.execute(
+            select(WaitingListEntry.id, Bed.id, Bed.label, WaitingListEntry.case_id, Case.case_number,
+                   Person.given_names, Person.family_names, WaitingListEntry.held_from, WaitingListEntry.held_until)
+            .join(Bed, Bed.id == WaitingListEntry.bed_id).join(Case, Case.id == WaitingListEntry.case_id)
+            .join(Person, Person.id == Case.person_id)
+            .where(WaitingListEntry.facility_id == facility_id, WaitingListEntry.resolved_on.is_(None),
+                   WaitingListEntry.held_from <= day, WaitingListEntry.held_until >= day)
+        ).all()
+        return [Reservation(entry_id, facility_id, bed_id, label,
+                            case_ref(reg.actor, case_id, number, given, family), first, last)
+                for entry_id, bed_id, label, case_id, number, given, family, first, last in rows]
 
 
 # --- reading -------------------------------------------------------------------------------------

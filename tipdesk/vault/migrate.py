@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 #: Every schema revision this tipdesk knows, oldest first (a test checks it against Alembic's).
-REVISIONS: tuple[str, ...] = ("0001",)
+REVISIONS: tuple[str, ...] = ("0001", "0002")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
@@ -36,8 +37,15 @@ from tipdesk.errors import TipdeskError
 from ui.bed_board import BedBoard, BedCard, cards_for
 from ui.i18n import tr
 from ui.pages.base import Page
-from ui.shelter_dialogs import AdmitDialog, DischargeDialog, ReasonDialog, TransferDialog, WaitingListDialog
-from ui.widgets import error_box, heading
+from ui.shelter_dialogs import (
+    AdmitDialog,
+    DischargeDialog,
+    ReasonDialog,
+    ReserveDialog,
+    TransferDialog,
+    WaitingListDialog,
+)
+from ui.widgets import ask, error_box, heading
 from ui.work_models import waiting_list_model
 
 if TYPE_CHECKING:
@@ -130,8 +138,7 @@ class ShelterPage(Page):
         lcol.addWidget(board_label)
         lcol.addWidget(self.board, 1)
         self.legend = QLabel(tr("Shelter", "Blue: taken that night · green: free · “exception”: placed outside the "
-                                           "facility's eligibility, with a reason. tipdesk keeps no bed reservations: "
-                                           "use the waiting list."), left)
+                                           "facility's eligibility, with a reason · purple: reserved for a waiting case."), left)
         self.legend.setWordWrap(True)
         lcol.addWidget(self.legend)
         actions = QHBoxLayout()
@@ -139,9 +146,14 @@ class ShelterPage(Page):
         self.transfer_button = QPushButton(tr("Shelter", "T&ransfer…"), left)
         self.discharge_button = QPushButton(tr("Shelter", "&Discharge…"), left)
         self.open_button = QPushButton(tr("Shelter", "Open the &case"), left)
+        self.reserve_button = QPushButton(tr("Shelter", "Reser&ve…"), left)
+        self.release_button = QPushButton(tr("Shelter", "R&elease"), left)
+        self.release_button.setToolTip(tr("Shelter", "End the reservation: the bed is free for anyone, and the "
+                                                     "case stays on the waiting list."))
         self.sheet_button = QPushButton(tr("Shelter", "Occupancy &sheet…"), left)
         for b, slot in ((self.admit_button, self.admit), (self.transfer_button, self.transfer),
-                        (self.discharge_button, self.discharge), (self.open_button, self.open_selected),
+                        (self.discharge_button, self.discharge), (self.reserve_button, self.reserve),
+                        (self.release_button, self.release), (self.open_button, self.open_selected),
                         (self.sheet_button, self.occupancy_sheet)):
             b.setAccessibleName(b.text().replace("&", "").rstrip("…"))
             b.clicked.connect(slot)
@@ -198,8 +210,8 @@ class ShelterPage(Page):
         self.board.activated.connect(self._card_activated)
         self.waiting_view.selectionModel().selectionChanged.connect(self._update_buttons)
         self.waiting_view.activated.connect(lambda _i: self.admit_from_waiting_list())
-        for b in (self.admit_button, self.transfer_button, self.discharge_button, self.wait_add_button,
-                  self.wait_admit_button, self.wait_remove_button):
+        for b in (self.admit_button, self.transfer_button, self.discharge_button, self.reserve_button,
+                  self.release_button, self.wait_add_button, self.wait_admit_button, self.wait_remove_button):
             b.setVisible(self.can_write)
         sc = QShortcut(QKeySequence("F5"), self)
         sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -273,7 +285,7 @@ class ShelterPage(Page):
 
         def op(_p):  # noqa: ANN001, ANN202
             return (placements.residents(reg, fid, on), placements.occupancy(reg, on, include_inactive=True),
-                    facilities.waiting_list(reg, fid, limit=200))
+                    facilities.waiting_list(reg, fid, limit=200), placements.reservations(reg, fid, on))
 
         self.runner.run(op, lambda r: self._shown(token, facility, on, r), lambda exc: error_box(self, exc),
                         label=tr("Shelter", "Reading the board…"), parent=self)
@@ -281,11 +293,12 @@ class ShelterPage(Page):
     def _shown(self, token: int, facility, on: dt.date, result) -> None:  # noqa: ANN001
         if token != self._token:
             return  # a newer request is on its way
-        residents, occupancy, waiting = result
+        residents, occupancy, waiting, reserved = result
         self.shown_token = token
         self.occupancy = occupancy
         selected = self.board.selected_card()
-        self.board.board_model.set_cards(cards_for(facility, residents), on)
+        cards = cards_for(facility, residents, reserved)
+        self.board.board_model.set_cards(cards, on)
         if selected is not None:
             self.board.select_bed(selected.bed_id)
         self.waiting_model.set_rows(waiting.rows)
@@ -297,6 +310,10 @@ class ShelterPage(Page):
                                            "Takes {who}. {waiting} waiting.").format(
             name=facility.name, taken=taken, capacity=facility.capacity, when=when,
             free=max(0, facility.capacity - taken), who=facility.eligibility_text(), waiting=waiting.total))
+        held = sum(1 for c in cards if c.reserved)
+        if held:
+            self.summary.setText(self.summary.text() + " " + tr("Shelter", "{n} of the free beds reserved.").format(
+                n=held))
         self.waiting_label.setText(tr("Shelter", "&Waiting list ({n}):").format(n=waiting.total))
         self.last_load_ms = (time.perf_counter() - self.requested_at) * 1000
         self._update_buttons()
@@ -321,6 +338,9 @@ class ShelterPage(Page):
         facility = self.facility()
         usable = facility is not None and facility.active
         self.admit_button.setEnabled(self.can_write and usable and (card is None or not card.occupied))
+        self.reserve_button.setEnabled(self.can_write and usable and card is not None and card.bed_id is not None
+                                       and card.in_use and not card.occupied and not card.reserved)
+        self.release_button.setEnabled(self.can_write and card is not None and card.reserved)
         self.transfer_button.setEnabled(self.can_write and card is not None and card.occupied)
         self.discharge_button.setEnabled(self.can_write and card is not None and card.occupied)
         self.open_button.setEnabled(card is not None and card.occupied)
@@ -341,7 +361,9 @@ class ShelterPage(Page):
         if card.occupied:
             open_case_at(self, card.stay.case.case_id)
         elif self.can_write:
-            self.admit()
+            self.admit()  # a reserved bed: admits the case it is held for
+        elif card.reserved:
+            open_case_at(self, card.reservation.case.case_id)
 
     def _after(self, text: str):  # noqa: ANN202
         def done(_result: object) -> None:
@@ -361,6 +383,8 @@ class ShelterPage(Page):
             return None
         card = self.board.selected_card()
         on = min(self.night(), dt.date.today())
+        if case_id is None and card is not None and card.reserved:
+            case_id, case_number = card.reservation.case.case_id, card.reservation.case.case_number
         dialog = AdmitDialog(self.reg, self.runner, self.facilities, self.occupancy, facility_id=facility.id,
                              bed_id=card.bed_id if card and not card.occupied else None, on=on, case_id=case_id,
                              case_number=case_number, parent=self)
@@ -407,6 +431,38 @@ class ShelterPage(Page):
         dialog.succeeded.connect(done)
         dialog.open()
         return dialog
+
+    @Slot()
+    def reserve(self, case_id: int | None = None, case_number: str = "") -> ReserveDialog | None:
+        facility, card = self.facility(), self.board.selected_card()
+        if facility is None or card is None or card.bed_id is None or card.occupied or not self.can_write:
+            return None
+        dialog = ReserveDialog(self.reg, self.runner, card.bed_id, card.label, facility.name,
+                               first_night=max(self.night(), dt.date.today()),
+                               case_id=case_id if isinstance(case_id, int) else None,
+                               case_number=case_number if isinstance(case_number, str) else "", parent=self)
+        dialog.succeeded.connect(self._after(tr("Shelter", "{bed} is reserved.").format(bed=card.label)))
+        dialog.open()
+        return dialog
+
+    @Slot()
+    def release(self) -> QMessageBox | None:
+        card = self.board.selected_card()
+        if card is None or not card.reserved or not self.can_write:
+            return None
+        from tipdesk.services import placements
+
+        reg, entry_id, label = self.reg, card.reservation.entry_id, card.label
+
+        def release() -> None:
+            self.runner.run(lambda _p: placements.release_bed(reg, entry_id),
+                            self._after(tr("Shelter", "{bed} is no longer reserved.").format(bed=label)),
+                            lambda exc: error_box(self, exc), changes=frozenset({"shelter"}), parent=self)
+
+        return ask(self, tr("Shelter", "Release the reservation"), tr(
+            "Shelter", "Release {bed}? It will be free for anyone; case {case} stays on the waiting list.").format(
+            bed=label, case=card.reservation.case.case_number), tr("Shelter", "&Release"), release,
+            no_text=tr("Shelter", "&Keep it"))
 
     @Slot()
     def add_to_waiting_list(self, case_id: int | None = None, case_number: str = "") -> WaitingListDialog | None:
