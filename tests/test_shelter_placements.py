@@ -477,6 +477,10 @@ def test_a_reserved_bed_takes_nobody_else_on_its_nights(reg, shelter):
         entry, waiting, D(2026, 7, 1), D(2026, 7, 3))
     row = fac.waiting_list(reg, shelter.id).rows[0]
     assert (row.case.case_id, row.bed_label, row.held_until) == (waiting, "Room 1", D(2026, 7, 3))
+    # Occupancy still counts it free (a reservation is not a stay) and names it reserved.
+    here = next(o for o in pl.occupancy(reg, D(2026, 7, 3)) if o.facility_id == shelter.id)
+    assert (here.occupied, here.reserved_beds, room in {b.id for b in here.free_beds}) == (1, {room}, True)
+    assert next(o for o in pl.occupancy(reg, D(2026, 7, 4)) if o.facility_id == shelter.id).reserved_beds == set()
     assert audit_events(reg, "waiting_list_entry", entry, "bed_reserved")[0][1]["bed_id"] == [None, room]
 
 

@@ -214,7 +214,7 @@ def test_a_bed_reserved_for_a_waiting_case(qtbot, page, setup, tmp_path) -> None
 
     # Someone else cannot have it tonight; the message says for whom it is held.
     dialog = page.admit(setup.annabel, _number(setup, setup.annabel))
-    assert dialog.bed.get() == setup.rooms["Room 2"]
+    assert dialog.bed.get() == setup.rooms["Room 2"] and dialog.bed.combo.currentText() == "Room 2 — reserved"
     submit(qtbot, dialog)
     assert f"reserved for case {_number(setup, setup.dorothea)} from {TODAY.isoformat()} to {until}" in \
         dialog.bed.row.error.text()

@@ -53,6 +53,7 @@ class _PlaceForm(CoreFormDialog):
                       facility_id: int | None, bed_id: int | None, on: dt.date, date_label: str) -> None:
         self.facilities = {f.id: f for f in facilities}
         self.free: dict[int, list] = {o.facility_id: list(o.free_beds) for o in occupancy}
+        self.held: dict[int, frozenset[int]] = {o.facility_id: o.reserved_beds for o in occupancy}
         self.places_free: dict[int, int] = {o.facility_id: o.free_places for o in occupancy}
         choices = [(f.id, f"{f.name} ({f.code})") for f in facilities if f.active]
         self.facility = self.add(tr("Shelter", "&Facility:"), ChoiceField("facility_id", choices))
@@ -86,8 +87,10 @@ class _PlaceForm(CoreFormDialog):
             combo.addItem(tr("Shelter", "(this facility has places, not named beds)"), None)
         else:
             free = self.free.get(fid, [])
+            held = self.held.get(fid, frozenset())
             for b in free:
-                combo.addItem(tr("Shelter", "{bed} — free").format(bed=b.label), b.id)
+                combo.addItem((tr("Shelter", "{bed} — reserved") if b.id in held else
+                               tr("Shelter", "{bed} — free")).format(bed=b.label), b.id)
             if not free:
                 combo.addItem(tr("Shelter", "(no bed free on that day)"), None)
             wanted = combo.findData(self._wanted_bed)
@@ -115,6 +118,7 @@ class _PlaceForm(CoreFormDialog):
 
         def got(found: list) -> None:
             self.free = {o.facility_id: list(o.free_beds) for o in found}
+            self.held = {o.facility_id: o.reserved_beds for o in found}
             self.places_free = {o.facility_id: o.free_places for o in found}
             self._wanted_bed = self.bed.get()
             self._facility_changed()

@@ -2799,7 +2799,7 @@ Check the spelling, search for part of a name or a case number, or press Clear f
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../ui/shelter_dialogs.py" line="+336"/>
+        <location filename="../../ui/shelter_dialogs.py" line="+340"/>
         <source>&amp;Why:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5028,8 +5028,8 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../../ui/shelter_dialogs.py" line="-282"/>
-        <location line="+209"/>
+        <location filename="../../ui/shelter_dialogs.py" line="-285"/>
+        <location line="+212"/>
         <source>&amp;Facility:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5278,12 +5278,12 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../ui/shelter_dialogs.py" line="-190"/>
+        <location filename="../../ui/shelter_dialogs.py" line="-194"/>
         <source>Type the case number, e.g. OAS-2026-0042.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+24"/>
         <source>&amp;Bed or room:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5299,12 +5299,12 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
     </message>
     <message>
         <location line="+1"/>
-        <location line="+172"/>
+        <location line="+175"/>
         <source>&amp;Notes:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-170"/>
+        <location line="-173"/>
         <source>&amp;Exception reason:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5324,7 +5324,12 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
+        <source>{bed} — reserved</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>{bed} — free</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5339,7 +5344,7 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+36"/>
         <source>Admit to a shelter</source>
         <translation type="unfinished"></translation>
     </message>

@@ -693,13 +693,17 @@ SELECT facility_id, bed_id FROM stay WHERE discharged > :d AND admitted <= :d
 """
 #: In one pass over the stays: how many people each facility holds on the night of :d
 #: (rows ``('count', facility_id, n, NULL)``), and the named beds in use that nobody holds then
-#: (rows ``('free', facility_id, bed_id, label)``).
+#: (rows ``('free', facility_id, bed_id, label)``); then the beds reserved for that night
+#: (rows ``('held', facility_id, bed_id, NULL)``).
 OCCUPANCY_SQL = f"""
 WITH occupied AS MATERIALIZED ({OCCUPIED_SQL})
 SELECT 'count', facility_id, count(*), NULL FROM occupied GROUP BY facility_id
 UNION ALL
 SELECT 'free', facility_id, id, label FROM bed
  WHERE active = 1 AND id NOT IN (SELECT bed_id FROM occupied WHERE bed_id IS NOT NULL)
+UNION ALL
+SELECT 'held', facility_id, bed_id, NULL FROM waiting_list_entry
+ WHERE bed_id IS NOT NULL AND resolved_on IS NULL AND held_from <= :d AND held_until >= :d
 """
 FACILITIES_SQL = "SELECT id, code, name, kind, active, capacity, opened_on, closed_on FROM facility ORDER BY code"
 _OCCUPANCY, _FACILITIES = text(OCCUPANCY_SQL), text(FACILITIES_SQL)
@@ -715,6 +719,7 @@ class Occupancy:
     capacity: int
     occupied: int
     free_beds: tuple[BedInfo, ...]  # named beds in use and free that night
+    reserved_beds: frozenset[int] = frozenset()  # the ids of those held for a waiting case
 
     @property
     def free_places(self) -> int:
@@ -734,11 +739,14 @@ def occupancy(reg: Register, on: dt.date | None = None, include_inactive: bool =
         conn = s.connection()  # plain rows: no ORM layer on this frequent query
         occupied: dict[int, int] = {}
         free: dict[int, list[BedInfo]] = defaultdict(list)
+        held: dict[int, set[int]] = defaultdict(set)
         for kind, facility_id, value, label in conn.execute(_OCCUPANCY, params).all():
             if kind == "count":
                 occupied[facility_id] = value
-            else:
+            elif kind == "free":
                 free[facility_id].append(BedInfo(value, facility_id, label, True))
+            else:
+                held[facility_id].add(value)
         facilities = conn.execute(_FACILITIES).all()
     result = []
     day_text = params["d"]
@@ -746,8 +754,9 @@ def occupancy(reg: Register, on: dt.date | None = None, include_inactive: bool =
         in_service = (opened_on is None or opened_on <= day_text) and (closed_on is None or closed_on > day_text)
         if not include_inactive and not in_service and not occupied.get(fid):
             continue
-        result.append(Occupancy(fid, code, name, kind, bool(active), capacity, occupied.get(fid, 0),
-                                tuple(sorted(free.get(fid, ()), key=lambda b: b.id)) if in_service else ()))
+        beds = tuple(sorted(free.get(fid, ()), key=lambda b: b.id)) if in_service else ()
+        result.append(Occupancy(fid, code, name, kind, bool(active), capacity, occupied.get(fid, 0), beds,
+                                frozenset(held.get(fid, ())) & {b.id for b in beds}))
     return result
 
 
