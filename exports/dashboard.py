@@ -256,8 +256,10 @@ _VALUE_CHECKED = ("labour_industry", "relationship_to_trafficker", "case_status"
 
 
 def people_in_sql(sql, period: Period) -> tables.PersonCounts | None:  # noqa: ANN001
-    """T1–T4's counts from ``PEOPLE_SQL``'s groups; None when a case holds a value the return
-    refuses (``build_line_row``'s checks), which only the case-by-case count can name."""
+    """T1–T4's counts from ``PEOPLE_SQL``'s groups, or None when a case needs counting alone.
+
+    None when a case holds a value the return refuses (``build_line_row``'s checks): only the
+    case-by-case count can name such cases."""
     org_types = dict(sql("SELECT id, org_type FROM organisation"))
     counts = tables.PersonCounts()
     victim, allowed = spec.VICTIM_STATUSES, spec.PICKLISTS

@@ -92,6 +92,6 @@ class WaitingListEntry(Base):
     held_until: Mapped[dt.date | None] = mapped_column(Date)
 
     __table_args__ = (
-        CheckConstraint("bed_id IS NULL OR (held_from IS NOT NULL AND held_until >= held_from)",
-                        name="held_nights"),
+        CheckConstraint("bed_id IS NULL OR (held_from IS NOT NULL AND held_until IS NOT NULL "
+                        "AND held_until >= held_from)", name="held_nights"),
     )

@@ -3,6 +3,7 @@ T5 figures worked out by hand, permissions and audit rows."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 
@@ -479,8 +480,9 @@ def test_a_reserved_bed_takes_nobody_else_on_its_nights(reg, shelter):
     assert (row.case.case_id, row.bed_label, row.held_until) == (waiting, "Room 1", D(2026, 7, 3))
     # Occupancy still counts it free (a reservation is not a stay) and names it reserved.
     here = next(o for o in pl.occupancy(reg, D(2026, 7, 3)) if o.facility_id == shelter.id)
-    assert (here.occupied, here.reserved_beds, room in {b.id for b in here.free_beds}) == (1, {room}, True)
-    assert next(o for o in pl.occupancy(reg, D(2026, 7, 4)) if o.facility_id == shelter.id).reserved_beds == set()
+    assert (here.occupied, here.reserved_beds, room in {b.id for b in here.free_beds}) == (
+        1, {room: D(2026, 7, 1)}, True)
+    assert next(o for o in pl.occupancy(reg, D(2026, 7, 4)) if o.facility_id == shelter.id).reserved_beds == {}
     assert audit_events(reg, "waiting_list_entry", entry, "bed_reserved")[0][1]["bed_id"] == [None, room]
 
 
@@ -515,11 +517,21 @@ def test_a_bed_is_reserved_only_when_free_and_for_real_nights(reg, shelter):
     with pytest.raises(ValidationError, match="already reserved for case .* from 2026-06-30 to 2026-07-04"):
         pl.reserve_bed(reg, third, room, D(2026, 7, 10), held_from=D(2026, 7, 4), today=TODAY)
     pl.reserve_bed(reg, third, room, D(2026, 7, 10), held_from=D(2026, 7, 5), today=TODAY)  # the night after
-    # Holding another bed replaces the case's earlier hold (one entry per case and facility).
-    pl.reserve_bed(reg, waiting, bed(shelter, "Room 2"), D(2026, 7, 4), today=TODAY)
-    assert [(r.bed_label, r.held_from) for r in pl.reservations(reg, shelter.id, D(2026, 7, 5))] == [
-        ("Room 1", D(2026, 7, 5))]
+    # One bed at a time per case: another bed is refused, the same bed again changes its nights.
+    with pytest.raises(ValidationError, match="already holds 'Room 1' at Women's Shelter \\(last night "
+                                              "2026-07-04\\): release it first"):
+        pl.reserve_bed(reg, waiting, bed(shelter, "Room 2"), D(2026, 7, 4), today=TODAY)
+    pl.reserve_bed(reg, waiting, room, D(2026, 7, 3), note="Arrives with a police escort.", today=TODAY)
+    assert [(r.case.case_id, r.held_until) for r in pl.reservations(reg, shelter.id, D(2026, 7, 3))] == [
+        (waiting, D(2026, 7, 3))]
     assert fac.waiting_list(reg, shelter.id).total == 2
+    assert "Arrives with a police escort." in next(
+        r.note for r in fac.waiting_list(reg, shelter.id).rows if r.case.case_id == waiting)
+    # Someone already placed is transferred, not reserved for.
+    with pytest.raises(ValidationError, match="This person is placed at Women's Shelter since 2026-06-01"):
+        other = make_case(reg, given="Dee")
+        pl.admit(reg, other, shelter.id, D(2026, 6, 1), bed_id=bed(shelter, "Room 3"), today=TODAY)
+        pl.reserve_bed(reg, other, bed(shelter, "Room 2"), D(2026, 7, 2), today=TODAY)
 
 
 def test_releasing_frees_the_bed_and_the_case_keeps_waiting(reg, shelter, tmp_path):
@@ -535,3 +547,62 @@ def test_releasing_frees_the_bed_and_the_case_keeps_waiting(reg, shelter, tmp_pa
     assert audit_events(reg, "waiting_list_entry", entry, "bed_released")[0][1]["bed_id"] == [room, None]
     with acting_as(reg, "analyst") as analyst, pytest.raises(PermissionDenied):
         pl.reserve_bed(analyst, waiting, room, D(2026, 7, 3), today=TODAY)
+
+
+def test_a_transfer_or_a_corrected_stay_cannot_take_a_reserved_bed(reg, shelter):
+    placed, waiting = make_case(reg), make_case(reg, given="Bea")
+    room1, room2 = bed(shelter, "Room 1"), bed(shelter, "Room 2")
+    stay = pl.admit(reg, placed, shelter.id, D(2026, 6, 1), bed_id=room1, today=TODAY)
+    # A stay in Room 2 that ended before the reservation, reopened by a correction, would take it.
+    earlier = make_case(reg, given="Cat")
+    old = pl.admit(reg, earlier, shelter.id, D(2026, 5, 1), bed_id=room2, today=TODAY)
+    pl.discharge(reg, old.id, D(2026, 5, 20), "LeftVoluntarily", today=TODAY)
+    pl.reserve_bed(reg, waiting, room2, D(2026, 7, 3), today=TODAY)
+    with pytest.raises(ValidationError, match="'Room 2' at Women's Shelter is reserved for case"):
+        pl.transfer(reg, stay.id, TODAY, shelter.id, to_bed_id=room2, today=TODAY)
+    reopened = dataclasses.replace(pl.StayEdit.of(pl.get_stay(reg, old.id)), discharged=None, discharge_reason=None)
+    with pytest.raises(ValidationError, match="reserved for case"):
+        pl.update_stay(reg, old.id, reopened, today=TODAY)
+    assert pl.get_stay(reg, old.id).discharged == D(2026, 5, 20)
+
+
+def test_a_reservation_past_its_last_night_holds_nothing(reg, shelter):
+    """Nights already past hold nothing: an admission recorded late on them goes through."""
+    waiting, other = make_case(reg), make_case(reg, given="Bea")
+    room = bed(shelter, "Room 1")
+    pl.reserve_bed(reg, waiting, room, D(2026, 6, 2), held_from=D(2026, 6, 1), today=D(2026, 6, 1))
+    assert pl.admit(reg, other, shelter.id, D(2026, 6, 1), bed_id=room, today=TODAY).bed_label == "Room 1"
+    assert fac.waiting_list(reg, shelter.id).rows[0].held_until == D(2026, 6, 2)  # kept, as history
+
+
+def test_closing_a_case_ends_its_waiting_and_its_reservation(reg, shelter):
+    from tipdesk.services import cases
+    from tipdesk.services.statuses import CaseStatusChange
+
+    waiting = make_case(reg)
+    room = bed(shelter, "Room 1")
+    entry = pl.reserve_bed(reg, waiting, room, D(2026, 7, 3), today=TODAY)
+    cases.change_case_status(reg, waiting, CaseStatusChange("Closed", TODAY, "Moved abroad with family."))
+    assert pl.reservations(reg, shelter.id, TODAY) == [] and fac.waiting_list(reg, shelter.id).total == 0
+    assert audit_events(reg, "waiting_list_entry", entry)[-1][1]["resolution"] == ["", "no longer needed"]
+
+
+def test_a_held_bed_or_its_facility_cannot_be_taken_out_of_use(reg, shelter):
+    waiting = make_case(reg)
+    room = bed(shelter, "Room 3")
+    entry = pl.reserve_bed(reg, waiting, room, D(2026, 7, 3), today=TODAY)
+    with pytest.raises(ValidationError, match="'Room 3' is reserved for case .* release the reservation first"):
+        fac.set_bed(reg, room, active=False, today=TODAY)
+    with pytest.raises(ValidationError, match="'Room 3' is reserved for case"):
+        fac.set_facility_active(reg, shelter.id, False, today=TODAY)
+    pl.release_bed(reg, entry)
+    fac.set_bed(reg, room, active=False, today=TODAY)
+
+
+def test_a_role_without_names_sees_the_case_number_of_a_reservation_only(reg, shelter):
+    waiting = make_case(reg)
+    pl.reserve_bed(reg, waiting, bed(shelter, "Room 1"), D(2026, 7, 3), today=TODAY)
+    with acting_as(reg, "analyst") as analyst:
+        held = pl.reservations(analyst, shelter.id, TODAY)[0]
+    assert held.case.case_number and not held.case.first_name
+    assert pl.reservations(reg, shelter.id, TODAY)[0].case.first_name

@@ -189,11 +189,13 @@ def test_a_bed_reserved_for_a_waiting_case(qtbot, page, setup, tmp_path) -> None
     """Reserve a free bed from the board: the card shows it held (for whom, until when), nobody
     else is admitted to it, admitting from it takes the case it is held for, and releasing it
     asks first and frees it."""
-    from ui.shelter_dialogs import AdmitDialog
+    from ui.shelter_dialogs import AdmitDialog, ReserveDialog
 
     select(page, "Room 2")
     assert page.reserve_button.isEnabled() and not page.release_button.isEnabled()
-    dialog = page.reserve()
+    page.reserve_button.click()  # the real button (its clicked(bool) must not pass for a case)
+    dialog = next(d for d in page.findChildren(ReserveDialog) if d.isVisible())
+    assert not dialog.form.fields["case"].edit.isReadOnly()
     dialog.form.fields["case"].set(_number(setup, setup.dorothea))
     dialog.form.fields["held_until"].set(TODAY - dt.timedelta(days=1))
     submit(qtbot, dialog)
@@ -204,8 +206,8 @@ def test_a_bed_reserved_for_a_waiting_case(qtbot, page, setup, tmp_path) -> None
     qtbot.waitUntil(lambda: page.board.board_model.cards()[card_row(page, "Room 2")].reserved, timeout=5000)
     card = page.board.board_model.cards()[card_row(page, "Room 2")]
     until = (TODAY + dt.timedelta(days=3)).isoformat()
-    assert card.sentence(TODAY) == (f"Room 2: reserved for case {_number(setup, setup.dorothea)} (Dorothea) "
-                                    f"until the night of {until}.")
+    assert card.sentence(TODAY) == (f"Room 2: reserved for case {_number(setup, setup.dorothea)} (Dorothea), "
+                                    f"last night {until}.")
     assert "1 of the free beds reserved" in page.summary.text() and "Room 2 is reserved" in page.message.text()
     qtbot.waitUntil(lambda: page.waiting_model.rowCount() == 1, timeout=5000)
     assert page.waiting_model.row_at(0).bed_label == "Room 2"
@@ -222,9 +224,13 @@ def test_a_bed_reserved_for_a_waiting_case(qtbot, page, setup, tmp_path) -> None
 
     # The sheet on the wall says reserved, without a name.
     sheet = page.sheet_text(with_case_numbers=False)
-    assert f"reserved<br>until {until}" in sheet and "Dorothea" not in sheet
+    assert f"reserved<br>last night {until}" in sheet and "Dorothea" not in sheet
 
-    # Enter on the card admits the case it is held for.
+    # The Admit button, and Enter on the card, admit the case it is held for.
+    page.admit_button.click()
+    admit = next(d for d in page.findChildren(AdmitDialog) if d.isVisible())
+    assert admit.case_field.get() == _number(setup, setup.dorothea) and admit.case_field.edit.isReadOnly()
+    admit.reject()
     page.board.setFocus()
     qtbot.keyClick(page.board, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: any(d.isVisible() for d in page.findChildren(AdmitDialog)), timeout=3000)
@@ -241,6 +247,18 @@ def test_a_bed_reserved_for_a_waiting_case(qtbot, page, setup, tmp_path) -> None
     qtbot.waitUntil(lambda: not page.board.board_model.cards()[card_row(page, "Room 2")].reserved, timeout=5000)
     assert placements.reservations(page.reg, setup.hope) == []
     assert page.waiting_model.rowCount() == 1  # still waiting, without a bed
+
+    # A bed held from a later night is free tonight, and the bed choice says until when.
+    later = TODAY + dt.timedelta(days=10)
+    placements.reserve_bed(page.reg, setup.dorothea, setup.rooms["Room 3"], later, held_from=later)
+    page.refresh()
+    qtbot.waitUntil(lambda: page.occupancy and any(o.reserved_beds for o in page.occupancy), timeout=5000)
+    select(page, "Room 3")
+    assert not page.board.selected_card().reserved
+    dialog = page.admit()
+    texts = [dialog.bed.combo.itemText(i) for i in range(dialog.bed.combo.count())]
+    assert f"Room 3 — free, reserved from {later.isoformat()}" in texts and "Room 2 — free" in texts
+    dialog.reject()
 
 
 def _number(setup: Setup, case_id: int) -> str:

@@ -60,7 +60,7 @@ class BedCard:
         if self.stay is None and self.reservation is not None:
             r = self.reservation
             who = r.case.case_number + (f" ({r.case.first_name})" if r.case.first_name else "")
-            return tr("Board", "{bed}: reserved for case {who} until the night of {date}.").format(
+            return tr("Board", "{bed}: reserved for case {who}, last night {date}.").format(
                 bed=self.label, who=who, date=r.held_until.isoformat())
         if self.stay is None:
             return tr("Board", "{bed}: free on {date}.").format(bed=self.label, date=on.isoformat())
@@ -200,7 +200,7 @@ class BedCardDelegate(QStyledItemDelegate):
                              m.elidedText(who, Qt.TextElideMode.ElideRight, int(width)))
             y += line
             painter.setPen(_mix(text_colour, background, 0.35))
-            until = tr("Board", "held until {date}").format(date=r.held_until.isoformat())
+            until = tr("Board", "last night {date}").format(date=r.held_until.isoformat())
             painter.drawText(QRectF(x, y, width, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                              m.elidedText(until, Qt.TextElideMode.ElideRight, int(width)))
         elif card.stay is None:

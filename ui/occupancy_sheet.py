@@ -28,7 +28,7 @@ def sheet_html(office: str, facility_name: str, facility_code: str, on: dt.date,
     rows = []
     for c in cards:
         if c.reserved:
-            cells = [e(c.label), e(tr("Sheet", "reserved")) + "<br>" + e(tr("Sheet", "until {date}").format(
+            cells = [e(c.label), e(tr("Sheet", "reserved")) + "<br>" + e(tr("Sheet", "last night {date}").format(
                 date=c.reservation.held_until.isoformat())), "", ""]
         elif c.stay is None:
             cells = [e(c.label), f"<b>{e(tr('Sheet', 'free'))}</b>", "", ""]

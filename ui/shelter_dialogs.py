@@ -9,7 +9,7 @@ the eligibility shows the reasons and asks for the exception's reason right ther
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QPushButton, QWidget
@@ -53,7 +53,7 @@ class _PlaceForm(CoreFormDialog):
                       facility_id: int | None, bed_id: int | None, on: dt.date, date_label: str) -> None:
         self.facilities = {f.id: f for f in facilities}
         self.free: dict[int, list] = {o.facility_id: list(o.free_beds) for o in occupancy}
-        self.held: dict[int, frozenset[int]] = {o.facility_id: o.reserved_beds for o in occupancy}
+        self.held: dict[int, Mapping[int, dt.date]] = {o.facility_id: o.reserved_beds for o in occupancy}
         self.places_free: dict[int, int] = {o.facility_id: o.free_places for o in occupancy}
         choices = [(f.id, f"{f.name} ({f.code})") for f in facilities if f.active]
         self.facility = self.add(tr("Shelter", "&Facility:"), ChoiceField("facility_id", choices))
@@ -87,10 +87,9 @@ class _PlaceForm(CoreFormDialog):
             combo.addItem(tr("Shelter", "(this facility has places, not named beds)"), None)
         else:
             free = self.free.get(fid, [])
-            held = self.held.get(fid, frozenset())
+            held = self.held.get(fid, {})
             for b in free:
-                combo.addItem((tr("Shelter", "{bed} — reserved") if b.id in held else
-                               tr("Shelter", "{bed} — free")).format(bed=b.label), b.id)
+                combo.addItem(self._bed_text(b.label, held.get(b.id)), b.id)
             if not free:
                 combo.addItem(tr("Shelter", "(no bed free on that day)"), None)
             wanted = combo.findData(self._wanted_bed)
@@ -100,6 +99,14 @@ class _PlaceForm(CoreFormDialog):
         self.takes.setText(tr("Shelter", "{name} takes: {who}. {free} of {capacity} places free that night.").format(
             name=facility.name, who=facility.eligibility_text(), capacity=facility.capacity, free=free_places))
         self.facility_full(free_places == 0 or (named and not self.free.get(fid)))
+
+    def _bed_text(self, label: str, held_from: dt.date | None) -> str:
+        """A free bed in the choice: free, reserved (that night), or reserved from a later night."""
+        if held_from is None:
+            return tr("Shelter", "{bed} — free").format(bed=label)
+        if held_from <= self._shown_for:
+            return tr("Shelter", "{bed} — reserved").format(bed=label)
+        return tr("Shelter", "{bed} — free, reserved from {date}").format(bed=label, date=held_from.isoformat())
 
     def facility_full(self, full: bool) -> None:
         """The chosen facility has no place that night (the admit dialog offers its waiting list)."""

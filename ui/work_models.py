@@ -121,8 +121,8 @@ def waiting_list_model(parent=None) -> RowsModel:  # noqa: ANN001
         Col(tr("Shelter", "Name"), lambda e: _name(e.case)),
         Col(tr("Shelter", "Waiting since"), lambda e: day_text(e.requested_on)),
         Col(tr("Shelter", "Days"), lambda e: str(max(0, (today - e.requested_on).days)), align_right=True),
-        Col(tr("Shelter", "Bed held"), lambda e: tr("Shelter", "{bed} to {date}").format(
-            bed=e.bed_label, date=day_text(e.held_until)) if e.bed_label else ""),
+        Col(tr("Shelter", "Bed held"), lambda e: tr("Shelter", "{bed}, last night {date}").format(
+            bed=e.bed_label, date=day_text(e.held_until)) if e.bed_label and e.held_until >= today else ""),
         Col(tr("Shelter", "Note"), lambda e: e.note or ""),
     ]
     return RowsModel(cols, parent)

@@ -49,6 +49,7 @@ def t2_categories(exploitation: Iterable[str]) -> set[str]:
 
 
 def scope_row(scope: str) -> str:
+    """The T3 scope row of a victim: Domestic, Transnational, or Scope unknown."""
     return scope if scope in ("Domestic", "Transnational") else "Scope unknown"
 
 
@@ -71,6 +72,7 @@ class PersonCounts:
     identifiers: set[str] = field(default_factory=set)
 
     def tables(self) -> dict[str, Table]:
+        """T1–T4 from these counts, rows in the return's order."""
         return {
             spec.T1: _Grid(self.t1).table(spec.T1, fixed=spec.T1_ROWS),
             spec.T2: _Grid(self.t2).table(spec.T2, fixed=spec.T2_ROWS),

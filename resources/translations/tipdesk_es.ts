@@ -592,7 +592,7 @@
     <name>Board</name>
     <message>
         <location filename="../../ui/bed_board.py" line="+63"/>
-        <source>{bed}: reserved for case {who} until the night of {date}.</source>
+        <source>{bed}: reserved for case {who}, last night {date}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -643,7 +643,7 @@
     </message>
     <message>
         <location line="+8"/>
-        <source>held until {date}</source>
+        <source>last night {date}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2799,7 +2799,7 @@ Check the spelling, search for part of a name or a case number, or press Clear f
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../ui/shelter_dialogs.py" line="+340"/>
+        <location filename="../../ui/shelter_dialogs.py" line="+347"/>
         <source>&amp;Why:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4904,7 +4904,7 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
     </message>
     <message>
         <location line="+0"/>
-        <source>until {date}</source>
+        <source>last night {date}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -4958,7 +4958,7 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../ui/pages/shelter.py" line="+536"/>
+        <location filename="../../ui/pages/shelter.py" line="+535"/>
         <source>Occupancy sheet</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5016,7 +5016,7 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
 <context>
     <name>Shelter</name>
     <message>
-        <location line="-492"/>
+        <location line="-491"/>
         <source>Shelter</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5028,8 +5028,8 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../../ui/shelter_dialogs.py" line="-285"/>
-        <location line="+212"/>
+        <location filename="../../ui/shelter_dialogs.py" line="-292"/>
+        <location line="+219"/>
         <source>&amp;Facility:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5218,7 +5218,7 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+15"/>
         <source>{bed} is reserved.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5278,7 +5278,7 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../ui/shelter_dialogs.py" line="-194"/>
+        <location filename="../../ui/shelter_dialogs.py" line="-201"/>
         <source>Type the case number, e.g. OAS-2026-0042.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5299,12 +5299,12 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
     </message>
     <message>
         <location line="+1"/>
-        <location line="+175"/>
+        <location line="+182"/>
         <source>&amp;Notes:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-173"/>
+        <location line="-180"/>
         <source>&amp;Exception reason:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5324,17 +5324,17 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+21"/>
         <source>{bed} — reserved</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-2"/>
         <source>{bed} — free</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-12"/>
         <source>(no bed free on that day)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5344,7 +5344,12 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+10"/>
+        <source>{bed} — free, reserved from {date}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+34"/>
         <source>Admit to a shelter</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5553,7 +5558,7 @@ An encrypted case register for offices that fight trafficking in persons.</sourc
     </message>
     <message>
         <location line="+0"/>
-        <source>{bed} to {date}</source>
+        <source>{bed}, last night {date}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import Case, FollowUp, FollowUpPlan, Stay
+from models import Case, FollowUp, FollowUpPlan, Stay, WaitingListEntry
 from tipdesk.errors import FieldProblem, ValidationError
 from tipdesk.security import audit
 from tipdesk.security.roles import Actor
@@ -177,7 +177,8 @@ def check_closing(session: Session, case_id: int, open_work_reason: str | None) 
 
 
 def close_case_work(session: Session, actor: Actor, case_id: int, closed_on: dt.date, reason: str = "") -> int:
-    """On closing a case: cancel every follow-up not yet done and end active plans (audited).
+    """On closing a case: cancel every follow-up not yet done, end active plans, and take the
+    case off every waiting list (ending any bed held for it) — all audited.
 
     Returns how many follow-ups were cancelled. Call inside the transaction that closes the case.
     """
@@ -213,6 +214,12 @@ def close_case_work(session: Session, actor: Actor, case_id: int, closed_on: dt.
             "due_dates": [r.due_date for r in pending],
             "cancelled_on": closed_on, "reason": "case closed",
         }))
+    waiting = session.scalars(select(WaitingListEntry).where(
+        WaitingListEntry.case_id == case_id, WaitingListEntry.resolved_on.is_(None))).all()
+    for entry in waiting:
+        entry.resolved_on, entry.resolution = closed_on, "no longer needed"
+        events.append(audit.PendingEvent("waiting_list_resolved", "waiting_list_entry", entry.id, {
+            "resolved_on": [None, closed_on], "resolution": ["", "no longer needed"], "reason": "case closed"}))
     if events:
         audit.record_many(session, actor, events)
     refresh_case_flags(session, [case_id])

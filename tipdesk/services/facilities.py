@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from models import Bed, Case, Facility, Person, Stay, WaitingListEntry, vocab
 from tipdesk.errors import FieldProblem, NotFound, ValidationError
 from tipdesk.security import audit
+from tipdesk.security.roles import Actor
 from tipdesk.services.common import Page
 from tipdesk.services.casework import (
     CaseRef,
@@ -231,6 +232,7 @@ def set_facility_active(reg: Register, facility_id: int, active: bool,
                 raise ValidationError(
                     f"{f.name} still has {placed} person(s) placed: discharge or transfer them first.",
                     "active")
+            _refuse_while_held(s, Bed.facility_id == f.id, today_or(today))
             f.active, f.closed_on = False, day
         else:
             f.active, f.closed_on = True, None
@@ -290,6 +292,17 @@ def add_bed(reg: Register, facility_id: int, label: str) -> BedInfo:
         return _bed_info(bed)
 
 
+def _refuse_while_held(s: Session, which, today: dt.date) -> None:  # noqa: ANN001 (a SQL condition on Bed)
+    """Refuse to take beds out of use while one of them is held for a waiting case."""
+    held = s.execute(
+        select(Bed.label, Case.case_number, WaitingListEntry.held_until)
+        .join(WaitingListEntry, WaitingListEntry.bed_id == Bed.id).join(Case, Case.id == WaitingListEntry.case_id)
+        .where(which, WaitingListEntry.resolved_on.is_(None), WaitingListEntry.held_until >= today)).first()
+    if held is not None:
+        raise ValidationError(f"'{held.label}' is reserved for case {held.case_number} (last night "
+                              f"{held.held_until.isoformat()}): release the reservation first.", "active")
+
+
 def set_bed(reg: Register, bed_id: int, label: str | None = None, active: bool | None = None,
             today: dt.date | None = None) -> BedInfo:
     """Rename a bed, or take it out of use (refused while someone is placed in it)."""
@@ -314,6 +327,7 @@ def set_bed(reg: Register, bed_id: int, label: str | None = None, active: bool |
             if busy:
                 raise ValidationError(
                     f"Someone is placed in '{bed.label}': move them to another bed first.", "active")
+            _refuse_while_held(s, Bed.id == bed.id, day)
         if active is not None:
             bed.active = active
         s.flush()
@@ -362,7 +376,7 @@ def add_to_waiting_list(reg: Register, case_id: int, facility_id: int, requested
         return add_waiting_entry(s, reg.actor, case, f, requested_on, note).id
 
 
-def add_waiting_entry(s: Session, actor, case: Case, facility: Facility, requested_on: dt.date,  # noqa: ANN001
+def add_waiting_entry(s: Session, actor: Actor, case: Case, facility: Facility, requested_on: dt.date,
                       note: str) -> WaitingListEntry:
     """A new waiting-list entry (inside the caller's write transaction), audited."""
     entry = WaitingListEntry(case_id=case.id, facility_id=facility.id, requested_on=requested_on,

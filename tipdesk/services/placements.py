@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select, text
@@ -280,8 +280,8 @@ def _validate_stay(
                                f"{day.isoformat()} (case {other.case_number}, admitted "
                                f"{other.admitted.isoformat()}). Choose another bed."))
                     break
-            if new_stay and not any(p.field == "bed" for p in problems):
-                clash = _reservation_clash(s, bed_id, held, case.id)
+            if not any(p.field == "bed" for p in problems):
+                clash = _reservation_clash(s, bed_id, held, case.id, today)
                 if clash is not None:
                     problems.append(FieldProblem("bed", f"'{bed_label}' at {facility.name} is reserved for case "
                                                         f"{clash} Choose another bed, or release the reservation "
@@ -331,15 +331,16 @@ def _reserved_nights(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def _reservation_clash(s: Session, bed_id: int, held: tuple[dt.date, dt.date | None], case_id: int,
-                       ignore_entry: int | None = None) -> str | None:
-    """Another case's reservation of ``bed_id`` on a night of ``held``: "number from … to …."."""
-    for number, first, last, entry_id in s.execute(
-        select(Case.case_number, WaitingListEntry.held_from, WaitingListEntry.held_until, WaitingListEntry.id)
+                       today: dt.date) -> str | None:
+    """Another case's reservation of ``bed_id`` on a night of ``held`` from ``today`` on (nights
+    already past hold nothing any more): "number from … to …."."""
+    for number, first, last in s.execute(
+        select(Case.case_number, WaitingListEntry.held_from, WaitingListEntry.held_until)
         .join(Case, Case.id == WaitingListEntry.case_id)
         .where(WaitingListEntry.bed_id == bed_id, WaitingListEntry.resolved_on.is_(None),
-               WaitingListEntry.case_id != case_id)
+               WaitingListEntry.case_id != case_id, WaitingListEntry.held_until >= today)
     ):
-        if entry_id != ignore_entry and _overlap(held, _reserved_nights(first, last)):
+        if _overlap(held, _reserved_nights(max(first, today), last)):
             return f"{number} from {first.isoformat()} to {last.isoformat()}."
     return None
 
@@ -565,7 +566,9 @@ def reserve_bed(reg: Register, case_id: int, bed_id: int, held_until: dt.date, *
     """Hold a bed for a case on the nights ``held_from`` (default today) … ``held_until``.
 
     The hold lives on the case's waiting-list entry for the bed's facility (made when there is
-    none; a hold it already had is replaced). Returns the entry id.
+    none; a note is added to it). A case holds one bed at a time, and only while its person is
+    placed nowhere; reserving the bed it already holds again changes the nights. Returns the
+    entry id.
     """
     reg.actor.require("shelter.write")
     day = today_or(today)
@@ -587,6 +590,21 @@ def reserve_bed(reg: Register, case_id: int, bed_id: int, held_until: dt.date, *
         elif not bed.active:
             problems.append(FieldProblem("bed", f"'{bed.label}' is not in use."))
         raise_if(problems)
+        placed = s.execute(
+            select(Facility.name, Stay.admitted, Case.case_number).join(Case, Case.id == Stay.case_id)
+            .join(Facility, Facility.id == Stay.facility_id)
+            .where(Case.person_id == case.person_id, Stay.discharged.is_(None))).first()
+        if placed is not None:
+            raise ValidationError(f"This person is placed at {placed.name} since {placed.admitted.isoformat()} "
+                                  f"(case {placed.case_number}): transfer them instead.", "case")
+        holding = s.execute(
+            select(Bed.id, Bed.label, Facility.name, WaitingListEntry.held_until)
+            .join(Bed, Bed.id == WaitingListEntry.bed_id).join(Facility, Facility.id == Bed.facility_id)
+            .where(WaitingListEntry.case_id == case.id, WaitingListEntry.resolved_on.is_(None),
+                   WaitingListEntry.held_until >= day)).first()
+        if holding is not None and holding.id != bed.id:
+            raise ValidationError(f"Case {case.case_number} already holds '{holding.label}' at {holding.name} "
+                                  f"(last night {holding.held_until.isoformat()}): release it first.", "case")
         nights = _reserved_nights(first, held_until)
         for number, admitted, discharged in s.execute(
             select(Case.case_number, Stay.admitted, Stay.discharged).join(Case, Case.id == Stay.case_id)
@@ -598,7 +616,7 @@ def reserve_bed(reg: Register, case_id: int, bed_id: int, held_until: dt.date, *
                 raise ValidationError(
                     f"'{bed.label}' is taken on the night of {_first_shared_day(nights, theirs).isoformat()} "
                     f"(case {number}). Choose another bed or other nights.", "bed")
-        clash = _reservation_clash(s, bed.id, nights, case.id)
+        clash = _reservation_clash(s, bed.id, nights, case.id, day)
         if clash is not None:
             raise ValidationError(f"'{bed.label}' is already reserved for case {clash}", "bed")
         entry = s.scalar(select(WaitingListEntry).where(
@@ -606,8 +624,12 @@ def reserve_bed(reg: Register, case_id: int, bed_id: int, held_until: dt.date, *
             WaitingListEntry.resolved_on.is_(None)))
         if entry is None:
             entry = add_waiting_entry(s, reg.actor, case, facility, day, note)
-        before = {"bed_id": entry.bed_id, "held_from": entry.held_from, "held_until": entry.held_until}
+            note = ""
+        before = {"bed_id": entry.bed_id, "held_from": entry.held_from, "held_until": entry.held_until,
+                  "note": entry.note}
         entry.bed_id, entry.held_from, entry.held_until = bed.id, first, held_until
+        if note.strip():
+            entry.note = f"{entry.note}\n{note.strip()}".strip()
         s.flush()
         audit.record(s, reg.actor, "bed_reserved", "waiting_list_entry", entry.id, {
             "case_id": case.id, "facility_id": facility.id,
@@ -693,8 +715,8 @@ SELECT facility_id, bed_id FROM stay WHERE discharged > :d AND admitted <= :d
 """
 #: In one pass over the stays: how many people each facility holds on the night of :d
 #: (rows ``('count', facility_id, n, NULL)``), and the named beds in use that nobody holds then
-#: (rows ``('free', facility_id, bed_id, label)``); then the beds reserved for that night
-#: (rows ``('held', facility_id, bed_id, NULL)``).
+#: (rows ``('free', facility_id, bed_id, label)``); then the beds held for a waiting case that
+#: night or later (rows ``('held', facility_id, bed_id, first night held)``).
 OCCUPANCY_SQL = f"""
 WITH occupied AS MATERIALIZED ({OCCUPIED_SQL})
 SELECT 'count', facility_id, count(*), NULL FROM occupied GROUP BY facility_id
@@ -702,8 +724,8 @@ UNION ALL
 SELECT 'free', facility_id, id, label FROM bed
  WHERE active = 1 AND id NOT IN (SELECT bed_id FROM occupied WHERE bed_id IS NOT NULL)
 UNION ALL
-SELECT 'held', facility_id, bed_id, NULL FROM waiting_list_entry
- WHERE bed_id IS NOT NULL AND resolved_on IS NULL AND held_from <= :d AND held_until >= :d
+SELECT 'held', facility_id, bed_id, held_from FROM waiting_list_entry
+ WHERE bed_id IS NOT NULL AND resolved_on IS NULL AND held_until >= :d
 """
 FACILITIES_SQL = "SELECT id, code, name, kind, active, capacity, opened_on, closed_on FROM facility ORDER BY code"
 _OCCUPANCY, _FACILITIES = text(OCCUPANCY_SQL), text(FACILITIES_SQL)
@@ -719,7 +741,8 @@ class Occupancy:
     capacity: int
     occupied: int
     free_beds: tuple[BedInfo, ...]  # named beds in use and free that night
-    reserved_beds: frozenset[int] = frozenset()  # the ids of those held for a waiting case
+    #: those of them held for a waiting case that night or later: bed id → first night held
+    reserved_beds: Mapping[int, dt.date] = field(default_factory=dict)
 
     @property
     def free_places(self) -> int:
@@ -739,14 +762,14 @@ def occupancy(reg: Register, on: dt.date | None = None, include_inactive: bool =
         conn = s.connection()  # plain rows: no ORM layer on this frequent query
         occupied: dict[int, int] = {}
         free: dict[int, list[BedInfo]] = defaultdict(list)
-        held: dict[int, set[int]] = defaultdict(set)
+        held: dict[int, dict[int, dt.date]] = defaultdict(dict)
         for kind, facility_id, value, label in conn.execute(_OCCUPANCY, params).all():
             if kind == "count":
                 occupied[facility_id] = value
             elif kind == "free":
                 free[facility_id].append(BedInfo(value, facility_id, label, True))
             else:
-                held[facility_id].add(value)
+                held[facility_id][value] = dt.date.fromisoformat(label)
         facilities = conn.execute(_FACILITIES).all()
     result = []
     day_text = params["d"]
@@ -756,7 +779,7 @@ def occupancy(reg: Register, on: dt.date | None = None, include_inactive: bool =
             continue
         beds = tuple(sorted(free.get(fid, ()), key=lambda b: b.id)) if in_service else ()
         result.append(Occupancy(fid, code, name, kind, bool(active), capacity, occupied.get(fid, 0), beds,
-                                frozenset(held.get(fid, ())) & {b.id for b in beds}))
+                                {b.id: held[fid][b.id] for b in beds if b.id in held.get(fid, {})}))
     return result
 
 

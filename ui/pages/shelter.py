@@ -156,7 +156,7 @@ class ShelterPage(Page):
                         (self.release_button, self.release), (self.open_button, self.open_selected),
                         (self.sheet_button, self.occupancy_sheet)):
             b.setAccessibleName(b.text().replace("&", "").rstrip("…"))
-            b.clicked.connect(slot)
+            b.clicked.connect(lambda _checked=False, act=slot: act())  # not clicked(bool) as a case id
             actions.addWidget(b)
         actions.addStretch(1)
         lcol.addLayout(actions)
@@ -190,7 +190,7 @@ class ShelterPage(Page):
                         (self.wait_admit_button, self.admit_from_waiting_list),
                         (self.wait_remove_button, self.remove_from_waiting_list)):
             b.setAccessibleName(b.text().replace("&", "").rstrip("…"))
-            b.clicked.connect(slot)
+            b.clicked.connect(lambda _checked=False, act=slot: act())
             wrow.addWidget(b)
         wrow.addStretch(1)
         rcol.addLayout(wrow)
@@ -439,8 +439,7 @@ class ShelterPage(Page):
             return None
         dialog = ReserveDialog(self.reg, self.runner, card.bed_id, card.label, facility.name,
                                first_night=max(self.night(), dt.date.today()),
-                               case_id=case_id if isinstance(case_id, int) else None,
-                               case_number=case_number if isinstance(case_number, str) else "", parent=self)
+                               case_id=case_id, case_number=case_number, parent=self)
         dialog.succeeded.connect(self._after(tr("Shelter", "{bed} is reserved.").format(bed=card.label)))
         dialog.open()
         return dialog
@@ -462,7 +461,7 @@ class ShelterPage(Page):
         return ask(self, tr("Shelter", "Release the reservation"), tr(
             "Shelter", "Release {bed}? It will be free for anyone; case {case} stays on the waiting list.").format(
             bed=label, case=card.reservation.case.case_number), tr("Shelter", "&Release"), release,
-            no_text=tr("Shelter", "&Keep it"))
+            no_text=tr("Shelter", "&Keep it"), destructive=True)
 
     @Slot()
     def add_to_waiting_list(self, case_id: int | None = None, case_number: str = "") -> WaitingListDialog | None:

@@ -25,7 +25,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("held_until", sa.Date(), nullable=True))
         batch_op.create_foreign_key(batch_op.f("fk_waiting_list_entry_bed_id_bed"), "bed", ["bed_id"], ["id"])
         batch_op.create_check_constraint(
-            "held_nights", "bed_id IS NULL OR (held_from IS NOT NULL AND held_until >= held_from)")
+            "held_nights",
+            "bed_id IS NULL OR (held_from IS NOT NULL AND held_until IS NOT NULL AND held_until >= held_from)")
 
 
 def downgrade() -> None:
