@@ -264,22 +264,12 @@ def _validate_stay(
             bed_label = match[0].label
             if new_stay and not match[0].active:
                 problems.append(FieldProblem("bed", f"'{bed_label}' is not in use."))
-            for other in s.execute(
-                select(Stay.id, Stay.admitted, Stay.discharged, Case.case_number)
-                .join(Case, Case.id == Stay.case_id)
-                .where(Stay.bed_id == bed_id, Stay.admitted < (held[1] or dt.date.max),
-                       (Stay.discharged.is_(None)) | (Stay.discharged >= admitted))
-            ):
-                if other.id in exclude:
-                    continue
-                theirs = _held(other.admitted, other.discharged)
-                if _overlap(held, theirs):
-                    day = _first_shared_day(held, theirs)
-                    problems.append(FieldProblem(
-                        "bed", f"'{bed_label}' at {facility.name} is taken on the night of "
-                               f"{day.isoformat()} (case {other.case_number}, admitted "
-                               f"{other.admitted.isoformat()}). Choose another bed."))
-                    break
+            taken = _taken_night(s, bed_id, held, exclude)
+            if taken is not None:
+                day, number, since = taken
+                problems.append(FieldProblem(
+                    "bed", f"'{bed_label}' at {facility.name} is taken on the night of {day.isoformat()} "
+                           f"(case {number}, admitted {since.isoformat()}). Choose another bed."))
             if not any(p.field == "bed" for p in problems):
                 clash = _reservation_clash(s, bed_id, held, case.id, today)
                 if clash is not None:
@@ -323,6 +313,21 @@ def _validate_stay(
             "eligibility_override", "To place this person here anyway, give the reason for the exception."))
     raise_if(problems)
     return eligibility
+
+
+def _taken_night(s: Session, bed_id: int, held: tuple[dt.date, dt.date | None],
+                 exclude: tuple[int, ...] = ()) -> tuple[dt.date, str, dt.date] | None:
+    """The first night of ``held`` on which a stay (other than ``exclude``) holds the bed:
+    (night, its case number, its admission date)."""
+    for stay_id, admitted, discharged, number in s.execute(
+        select(Stay.id, Stay.admitted, Stay.discharged, Case.case_number).join(Case, Case.id == Stay.case_id)
+        .where(Stay.bed_id == bed_id, Stay.admitted < (held[1] or dt.date.max),
+               (Stay.discharged.is_(None)) | (Stay.discharged >= held[0]))
+    ):
+        theirs = _held(admitted, discharged)
+        if stay_id not in exclude and _overlap(held, theirs):
+            return _first_shared_day(held, theirs), number, admitted
+    return None
 
 
 def _reserved_nights(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
@@ -606,16 +611,10 @@ def reserve_bed(reg: Register, case_id: int, bed_id: int, held_until: dt.date, *
             raise ValidationError(f"Case {case.case_number} already holds '{holding.label}' at {holding.name} "
                                   f"(last night {holding.held_until.isoformat()}): release it first.", "case")
         nights = _reserved_nights(first, held_until)
-        for number, admitted, discharged in s.execute(
-            select(Case.case_number, Stay.admitted, Stay.discharged).join(Case, Case.id == Stay.case_id)
-            .where(Stay.bed_id == bed.id, Stay.admitted < nights[1],
-                   (Stay.discharged.is_(None)) | (Stay.discharged >= first))
-        ):
-            theirs = _held(admitted, discharged)
-            if _overlap(nights, theirs):
-                raise ValidationError(
-                    f"'{bed.label}' is taken on the night of {_first_shared_day(nights, theirs).isoformat()} "
-                    f"(case {number}). Choose another bed or other nights.", "bed")
+        taken = _taken_night(s, bed.id, nights)
+        if taken is not None:
+            raise ValidationError(f"'{bed.label}' is taken on the night of {taken[0].isoformat()} "
+                                  f"(case {taken[1]}). Choose another bed or other nights.", "bed")
         clash = _reservation_clash(s, bed.id, nights, case.id, day)
         if clash is not None:
             raise ValidationError(f"'{bed.label}' is already reserved for case {clash}", "bed")

@@ -469,8 +469,7 @@ class ShelterPage(Page):
         if facility is None or not self.can_write:
             return None
         dialog = WaitingListDialog(self.reg, self.runner, self.facilities, facility_id=facility.id,
-                                   case_id=case_id if isinstance(case_id, int) else None,
-                                   case_number=case_number if isinstance(case_number, str) else "", parent=self)
+                                   case_id=case_id, case_number=case_number, parent=self)
         dialog.succeeded.connect(self._after(tr("Shelter", "Added to the waiting list.")))
         dialog.open()
         return dialog
